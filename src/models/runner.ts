@@ -1,0 +1,25 @@
+import type { Feeds, Outputs } from './tensor.js';
+
+export type DeviceId = 'cpu' | `cuda:${number}`;
+
+export interface RunOptions {
+  /** Aborts a queued run, and tells a multi-step caller to stop between steps. */
+  signal?: AbortSignal;
+  /** Only these outputs are copied back from the worker (the ISNet side outputs are large). */
+  outputs?: string[];
+}
+
+export interface RunResult {
+  outputs: Outputs;
+  device: DeviceId;
+  /** Time inside session.run(), measured in the worker. */
+  inferenceMs: number;
+}
+
+/**
+ * What task pipelines see of the ModelManager: the only way any code runs a model.
+ * Pipelines take a ModelRunner so they are tested with tiny real ONNX models on CPU.
+ */
+export interface ModelRunner {
+  run(modelId: string, feeds: Feeds, opts?: RunOptions): Promise<RunResult>;
+}

@@ -1,0 +1,44 @@
+import type { z } from 'zod';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { ImageFormat, ValidatedImage } from '../image/types.js';
+import type { ModelRunner } from '../models/runner.js';
+
+export interface TaskProgress {
+  /** 0..1 */
+  fraction: number;
+  stage: string;
+}
+
+export interface TaskContext {
+  runner: ModelRunner;
+  config: Config;
+  logger: Logger;
+  /** Aborted on client disconnect, request timeout or job cancel: stop between steps (tiles). */
+  signal: AbortSignal;
+  onProgress: (p: TaskProgress) => void;
+  /** Caller identity (API key id or user), for per-owner data such as the face gallery. */
+  owner: string;
+}
+
+export type TaskResult =
+  | { kind: 'image'; image: Buffer; format: ImageFormat; metadata: Record<string, unknown> }
+  | { kind: 'json'; data: unknown; metadata?: Record<string, unknown> };
+
+/**
+ * One task: options schema (with defaults) and the work. Registered in src/tasks/registry.ts; the
+ * sync routes, the short routes and the job workers all run tasks through this one shape.
+ */
+export interface TaskDefinition<S extends z.ZodType = z.ZodType> {
+  /** Stable operation name, e.g. 'remove-background'; used by jobs. */
+  name: string;
+  /** `{service}/{action}` for POST /api/v1/{service}/{action}. */
+  route: string;
+  /** Short route for the FotoFun client (image in, image out), if any: e.g. 'remove-background'. */
+  shortRoute?: string;
+  description: string;
+  options: S;
+  /** Model ids this task may run (for /health and readiness of its family). */
+  models: (options: z.output<S>) => string[];
+  run(image: ValidatedImage, options: z.output<S>, ctx: TaskContext): Promise<TaskResult>;
+}
