@@ -1,0 +1,42 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { GraphBuilder } from '../../src/models/onnx/graph-builder.js';
+
+export { GraphBuilder };
+
+/** A fresh temporary directory, removed when the process exits. */
+export function tempDir(prefix = 'fotofun-test-'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Writes a built model to `dir/name.onnx` and returns the path. */
+export function writeModel(dir: string, name: string, g: GraphBuilder): string {
+  const file = path.join(dir, `${name}.onnx`);
+  fs.writeFileSync(file, g.toBytes());
+  return file;
+}
+
+/** input [1,3,'h','w'] → Sigmoid(mean of channels) as [1,1,'h','w']: a mask-like model. */
+export function meanSigmoidModel(inputName = 'input', outputName = 'output'): GraphBuilder {
+  const g = new GraphBuilder('mean-sigmoid');
+  g.input(inputName, 'float32', [1, 3, 'h', 'w']);
+  const w = g.initializer('w', [1, 3, 1, 1], new Float32Array([1 / 3, 1 / 3, 1 / 3]));
+  const c = g.op('Conv', [inputName, w], { kernel_shape: [1, 1] });
+  g.op('Sigmoid', [c], {}, outputName);
+  g.output(outputName, 'float32', [1, 1, 'h', 'w']);
+  return g;
+}
+
+/** input [1,3,'h','w'] → nearest-neighbour ×scale upsample as [1,3,'H','W'] (an upscaler's signature). */
+export function nearestUpscaleModel(scale: number, inputName = 'data', outputName = 'output'): GraphBuilder {
+  const g = new GraphBuilder('nearest-upscale');
+  g.input(inputName, 'float32', [1, 3, 'h', 'w']);
+  const scales = g.initializer('scales', [4], new Float32Array([1, 1, scale, scale]));
+  const roi = g.initializer('roi', [0], new Float32Array([]));
+  g.op('Resize', [inputName, roi, scales], { mode: 'nearest' }, outputName);
+  g.output(outputName, 'float32', [1, 3, 'H', 'W']);
+  return g;
+}
