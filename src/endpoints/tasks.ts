@@ -1,0 +1,137 @@
+import { Router, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import { AppError } from '../errors.js';
+import type { ValidatedImage } from '../image/types.js';
+import { elapsedMs, sendSuccess } from '../middleware/error-handler.js';
+import { deadline } from '../middleware/deadline.js';
+import { readImageRequest } from '../middleware/image-intake.js';
+import type { ConcurrencyGate } from '../middleware/overload.js';
+import type { ModelRunner } from '../models/runner.js';
+import { parseOptions } from '../tasks/options.js';
+import type { TaskRegistry } from '../tasks/registry.js';
+import type { TaskContext, TaskDefinition, TaskResult } from '../tasks/types.js';
+
+/** What the task routes need of the job queue to hand a request off as an async job. */
+export interface AsyncSubmitter {
+  submit(input: {
+    owner: string;
+    operation: string;
+    image: ValidatedImage;
+    options: unknown;
+    webhookUrl?: string;
+    idempotencyKey?: string;
+  }): Promise<{ job: { id: string; status: string }; created: boolean }>;
+}
+
+export interface TaskRouteDeps {
+  config: Config;
+  logger: Logger;
+  runner: ModelRunner;
+  tasks: TaskRegistry;
+  gate: ConcurrencyGate;
+  jobs?: AsyncSubmitter;
+}
+
+const CONTENT_TYPE = { png: 'image/png', jpeg: 'image/jpeg', webp: 'image/webp' } as const;
+
+function wantsAsync(req: Request): boolean {
+  return /\brespond-async\b/i.test(req.get('prefer') ?? '') || req.query.async === 'true' || req.query.async === '1';
+}
+
+function contextFor(deps: TaskRouteDeps, req: Request, res: Response): TaskContext {
+  return {
+    runner: deps.runner,
+    config: deps.config,
+    logger: req.log,
+    signal: res.locals.signal as AbortSignal,
+    onProgress: () => undefined,
+    owner: res.locals.owner as string,
+  };
+}
+
+async function readTaskInput(deps: TaskRouteDeps, req: Request, task: TaskDefinition) {
+  const { images, options } = await readImageRequest(req, {
+    maxFileSize: deps.config.MAX_FILE_SIZE,
+    maxPixels: deps.config.MAX_IMAGE_PIXELS,
+  });
+  const image = images.image;
+  if (!image) throw new AppError('INVALID_REQUEST', 'The request has no image: send it as the "image" field.');
+  return { image, options: parseOptions(task.options, options) };
+}
+
+async function submitAsync(deps: TaskRouteDeps, req: Request, res: Response, task: TaskDefinition, image: ValidatedImage, options: unknown) {
+  if (!deps.jobs) throw new AppError('INVALID_REQUEST', 'Async jobs are not enabled on this server.');
+  const webhook = req.get('x-webhook-url');
+  const { job, created } = await deps.jobs.submit({
+    owner: res.locals.owner as string,
+    operation: task.name,
+    image,
+    options,
+    ...(webhook ? { webhookUrl: webhook } : {}),
+    ...(req.get('idempotency-key') ? { idempotencyKey: req.get('idempotency-key') } : {}),
+  });
+  const links = { self: `/api/v1/jobs/${job.id}`, result: `/api/v1/jobs/${job.id}/result`, events: `/api/v1/jobs/${job.id}/events` };
+  res.setHeader('Location', links.self);
+  sendSuccess(res, { jobId: job.id, status: job.status, links }, created ? 202 : 200);
+}
+
+function renderJson(res: Response, result: TaskResult): void {
+  if (result.kind === 'json') {
+    sendSuccess(res, { ...(result.data as object), ...(result.metadata ? { metadata: result.metadata } : {}) });
+    return;
+  }
+  sendSuccess(res, { image: result.image.toString('base64'), format: result.format, metadata: result.metadata });
+}
+
+function renderBinary(res: Response, result: TaskResult): void {
+  if (result.kind === 'json') {
+    sendSuccess(res, result.data);
+    return;
+  }
+  res.status(200).type(CONTENT_TYPE[result.format]);
+  res.setHeader('X-Processing-Time', String(elapsedMs(res)));
+  res.end(result.image);
+}
+
+/** Runs a task while holding an overload-gate slot, released however the run ends. */
+async function runGated(deps: TaskRouteDeps, req: Request, res: Response, task: TaskDefinition, image: ValidatedImage, options: unknown) {
+  const release = await deps.gate.acquire(res.locals.signal as AbortSignal);
+  try {
+    return await task.run(image, options, contextFor(deps, req, res));
+  } finally {
+    release();
+  }
+}
+
+/**
+ * One route pair per task: `POST /api/v1/{service}/{action}` (the seed's JSON contract, or any
+ * intake form; `Prefer: respond-async` makes it a job) and `POST /v1/{short}` (image in, image out).
+ */
+export function taskRoutes(deps: TaskRouteDeps): Router {
+  const router = Router();
+  const timed = deadline(deps.config.REQUEST_TIMEOUT);
+  for (const task of deps.tasks.list()) {
+    router.post(`/api/v1/${task.route}`, timed, async (req, res, next) => {
+      try {
+        const { image, options } = await readTaskInput(deps, req, task);
+        if (wantsAsync(req)) return await submitAsync(deps, req, res, task, image, options);
+        const result = await runGated(deps, req, res, task, image, options);
+        if (!res.headersSent) renderJson(res, result);
+      } catch (err) {
+        next(err);
+      }
+    });
+    if (!task.shortRoute) continue;
+    router.post(`/v1/${task.shortRoute}`, timed, async (req, res, next) => {
+      try {
+        const { image, options } = await readTaskInput(deps, req, task);
+        const result = await runGated(deps, req, res, task, image, options);
+        if (!res.headersSent) renderBinary(res, result);
+      } catch (err) {
+        next(err);
+      }
+    });
+  }
+  return router;
+}

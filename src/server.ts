@@ -1,0 +1,75 @@
+import express, { type Router } from 'express';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import { AppError } from './errors.js';
+import { healthRoutes, type HealthSource, type Readiness } from './endpoints/health.js';
+import { taskRoutes, type AsyncSubmitter } from './endpoints/tasks.js';
+import { apiKeyAuth } from './middleware/auth.js';
+import { cors } from './middleware/cors.js';
+import { deadline } from './middleware/deadline.js';
+import { errorHandler, notFound } from './middleware/error-handler.js';
+import { ConcurrencyGate, overloadGuard } from './middleware/overload.js';
+import { requestContext } from './middleware/request-context.js';
+import type { ModelRunner } from './models/runner.js';
+import type { TaskRegistry } from './tasks/registry.js';
+
+export interface MountedRouter {
+  path: string;
+  router: Router;
+  /** Inference routes get REQUEST_TIMEOUT and the overload gate; streams (SSE) and admin routes do not. */
+  inference: boolean;
+}
+
+export interface AppDeps {
+  logger: Logger;
+  runner: ModelRunner;
+  tasks: TaskRegistry;
+  health: HealthSource;
+  readiness: Readiness;
+  jobs?: AsyncSubmitter;
+  /** Feature routers that are not plain image → image tasks (faces, jobs, models). */
+  routers?: MountedRouter[];
+  gate?: ConcurrencyGate;
+}
+
+function rateLimiter(perMinute: number) {
+  return rateLimit({
+    windowMs: 60_000,
+    limit: perMinute,
+    standardHeaders: 'draft-7',
+    legacyHeaders: false,
+    // Per API key when auth is on; otherwise per IP, with IPv6 grouped by /64 so one host cannot rotate addresses.
+    keyGenerator: (req, res) => (res.locals.owner !== 'anonymous' ? String(res.locals.owner) : ipKeyGenerator(req.ip ?? '')),
+    handler: (_req, _res, next, options) => {
+      next(new AppError('RATE_LIMITED', `Too many requests: the limit is ${perMinute} per minute.`, {
+        headers: { 'Retry-After': String(Math.ceil(options.windowMs / 1000)) },
+      }));
+    },
+  });
+}
+
+/**
+ * Builds the HTTP app. Health and readiness come before auth and limits so probes always answer;
+ * every other route needs the API key when one is set.
+ */
+export function createApp(config: Config, deps: AppDeps): { app: express.Express; gate: ConcurrencyGate } {
+  const gate = deps.gate ?? new ConcurrencyGate(config.MAX_CONCURRENT_REQUESTS, config.MAX_QUEUED_REQUESTS);
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.TRUST_PROXY);
+  app.use(requestContext(deps.logger));
+  app.use(cors(config.CORS_ORIGINS));
+  app.use(healthRoutes(deps.health, deps.readiness));
+  app.use(apiKeyAuth(config.API_KEY));
+  if (config.RATE_LIMIT_PER_MINUTE > 0) app.use(rateLimiter(config.RATE_LIMIT_PER_MINUTE));
+  const timed = deadline(config.REQUEST_TIMEOUT);
+  app.use(taskRoutes({ config, logger: deps.logger, runner: deps.runner, tasks: deps.tasks, gate, ...(deps.jobs ? { jobs: deps.jobs } : {}) }));
+  for (const { path, router, inference } of deps.routers ?? []) {
+    if (inference) app.use(path, timed, overloadGuard(gate), router);
+    else app.use(path, router);
+  }
+  app.use(notFound);
+  app.use(errorHandler);
+  return { app, gate };
+}
