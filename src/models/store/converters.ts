@@ -1,0 +1,20 @@
+import type { ConvertSourceSpec } from '../manifest.js';
+
+/** Converter input files keyed by the name the `from` source stores them under. */
+export type Converter = (inputs: ReadonlyMap<string, Uint8Array>) => Uint8Array | Promise<Uint8Array>;
+export type ConverterName = ConvertSourceSpec['converter'];
+export type ConverterRegistry = Record<ConverterName, () => Promise<Converter>>;
+
+function fileEndingWith(inputs: ReadonlyMap<string, Uint8Array>, ext: string): Uint8Array {
+  const hits = [...inputs].filter(([name]) => name.endsWith(ext));
+  if (hits.length !== 1) throw new Error(`the ncnn converter needs exactly one ${ext} file, got ${hits.length}`);
+  return hits[0]![1];
+}
+
+/** Converters are imported on first use: a service that never converts never loads them. */
+export const CONVERTERS: ConverterRegistry = {
+  ncnn: async () => {
+    const { convertNcnnToOnnx } = await import('../convert/ncnn.js');
+    return (inputs) => convertNcnnToOnnx(new TextDecoder().decode(fileEndingWith(inputs, '.param')), fileEndingWith(inputs, '.bin'));
+  },
+};

