@@ -1,0 +1,19 @@
+import sharp, { type Sharp } from 'sharp';
+
+/** Interleaved 8-bit pixels, row-major (HWC), sRGB; channels 1 = grey, 3 = RGB, 4 = RGBA. */
+export interface RawImage {
+  data: Buffer;
+  width: number;
+  height: number;
+  channels: 1 | 2 | 3 | 4;
+}
+
+/** A sharp pipeline over raw pixels already in memory. */
+export function sharpFromRaw(raw: RawImage): Sharp {
+  return sharp(raw.data, { raw: { width: raw.width, height: raw.height, channels: raw.channels } });
+}
+
+export function rawChannels(n: number): RawImage['channels'] {
+  if (n === 1 || n === 2 || n === 3 || n === 4) return n;
+  throw new RangeError(`raw images have 1 to 4 channels, got ${n}`);
+}
