@@ -1,0 +1,156 @@
+import type { VramScheduler } from './scheduler.js';
+import type { DeviceId, Lease, LoadTicket, Placement, SchedulerLogger, Victim } from './types.js';
+
+/** What the executor needs from the session owner (the ModelManager's worker pool, or a fake). */
+export interface SessionDriver {
+  /** Creates the session and runs its warm-up; resolves with the measured footprint when known. */
+  load(modelId: string, device: DeviceId): Promise<{ measuredMB?: number } | void>;
+  /** Disposes the session. */
+  unload(modelId: string, device: DeviceId): Promise<void>;
+}
+
+export interface ExecutorOptions {
+  isOutOfMemory?: (err: unknown) => boolean;
+  logger?: SchedulerLogger;
+}
+
+/** onnxruntime's CUDA and CPU allocators word an allocation failure in these ways. */
+const OOM_PATTERN = /out of memory|\bOOM\b|cudaErrorMemoryAllocation|CUDNN_STATUS_ALLOC_FAILED|Failed to allocate memory|bad_alloc/i;
+
+export function isOutOfMemory(err: unknown): boolean {
+  if (typeof err === 'object' && err !== null && (err as { oom?: unknown }).oom === true) return true;
+  return OOM_PATTERN.test(err instanceof Error ? err.message : String(err));
+}
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => undefined); // a victim's CPU load may have no waiter; its failure is reported, not thrown
+  return { promise, resolve, reject };
+}
+
+/**
+ * Carries out the scheduler's placements against a SessionDriver: victims first, then the load;
+ * one load per ticket however many requests wait on it; driver calls for one model on one device
+ * in order (an unload finishes before the next load starts). Reports every outcome back.
+ */
+export class PlacementExecutor {
+  private readonly loads = new WeakMap<LoadTicket, Deferred>();
+  private readonly chains = new Map<string, Promise<unknown>>();
+  private readonly oom: (err: unknown) => boolean;
+
+  constructor(
+    readonly scheduler: VramScheduler,
+    private readonly driver: SessionDriver,
+    private readonly opts: ExecutorOptions = {},
+  ) {
+    this.oom = opts.isOutOfMemory ?? isOutOfMemory;
+    scheduler.onUnload((order) => void this.unload(order.modelId, order.device));
+  }
+
+  /** A lease on a ready session; an out-of-memory at load is retried once where the scheduler now says. */
+  async acquire(modelId: string): Promise<Lease> {
+    for (let attempt = 0; ; attempt++) {
+      const lease = await this.scheduler.acquire(modelId);
+      try {
+        await this.carryOut(lease.placement);
+        return lease;
+      } catch (err) {
+        lease.release();
+        if (attempt > 0 || !this.oom(err)) throw err;
+      }
+    }
+  }
+
+  /**
+   * Runs `fn` on a leased session and releases it. An out-of-memory during the run is reported
+   * (the model leaves that device) and the run is retried once where the scheduler places it next.
+   */
+  async withSession<T>(modelId: string, fn: (device: DeviceId) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const lease = await this.acquire(modelId);
+      try {
+        return await fn(lease.device);
+      } catch (err) {
+        if (attempt > 0 || !this.oom(err)) throw err;
+        this.scheduler.runFailed(modelId, lease.device, { oom: true });
+      } finally {
+        lease.release();
+      }
+    }
+  }
+
+  private carryOut(p: Placement): Promise<void> {
+    if (p.kind === 'reuse' || !p.ticket) return Promise.resolve();
+    const slot = this.slot(p.ticket);
+    if (p.kind !== 'wait') this.perform(p).then(slot.resolve, slot.reject);
+    return slot.promise;
+  }
+
+  private async perform(p: Placement): Promise<void> {
+    await Promise.all(p.victims.map((v) => this.evict(v)));
+    await this.load(p.modelId, p.device);
+  }
+
+  private async evict(victim: Victim): Promise<void> {
+    await this.unload(victim.modelId, victim.from);
+    if (victim.to !== 'cpu' || !victim.ticket) return;
+    const slot = this.slot(victim.ticket);
+    this.load(victim.modelId, 'cpu').then(slot.resolve, slot.reject);
+  }
+
+  private load(modelId: string, device: DeviceId): Promise<void> {
+    return this.serial(modelId, device, async () => {
+      try {
+        const result = await this.driver.load(modelId, device);
+        this.scheduler.loaded(modelId, device, result?.measuredMB);
+      } catch (err) {
+        this.scheduler.loadFailed(modelId, device, { oom: this.oom(err) });
+        throw err;
+      }
+    });
+  }
+
+  private unload(modelId: string, device: DeviceId): Promise<void> {
+    return this.serial(modelId, device, async () => {
+      try {
+        await this.driver.unload(modelId, device);
+      } catch (err) {
+        // A session that fails to dispose is gone for our purposes; its memory is the driver's problem.
+        this.opts.logger?.warn({ modelId, device, err }, `unload of ${modelId} on ${device} failed`);
+      } finally {
+        this.scheduler.unloaded(modelId, device);
+      }
+    });
+  }
+
+  private slot(ticket: LoadTicket): Deferred {
+    let d = this.loads.get(ticket);
+    if (!d) {
+      d = deferred();
+      this.loads.set(ticket, d);
+    }
+    return d;
+  }
+
+  private serial(modelId: string, device: DeviceId, fn: () => Promise<void>): Promise<void> {
+    const key = `${modelId}@${device}`;
+    const previous = this.chains.get(key) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(fn);
+    this.chains.set(key, next);
+    next.catch(() => undefined).finally(() => {
+      if (this.chains.get(key) === next) this.chains.delete(key);
+    });
+    return next;
+  }
+}
