@@ -60,6 +60,7 @@ const EnvSchema = z.object({
   DATA_DIR: z.string().min(1).default('.data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   API_KEY: z.string().min(16, 'expects at least 16 characters').optional(),
+  ADMIN_API_KEY: z.string().min(16, 'expects at least 16 characters').optional(),
   CORS_ORIGINS: z.string().default('*'),
   MAX_FILE_SIZE: bytes.default(50e6),
   MAX_IMAGE_PIXELS: pixels.default(40e6),

@@ -31,7 +31,7 @@ export function healthRoutes(source: HealthSource, readiness: Readiness): Router
       models: source.models(),
     });
   });
-  router.get(['/ready', '/health/ready'], (_req, res, next) => {
+  router.get('/ready', (_req, res, next) => {
     if (!readiness.isReady()) {
       next(new AppError('NOT_READY', `Not ready: ${readiness.reason()}.`, { headers: { 'Retry-After': '5' } }));
       return;

@@ -3,7 +3,7 @@ import type { RequestHandler } from 'express';
 import { AppError } from '../errors.js';
 
 /** Hashing both sides first gives equal-length buffers, so the compare leaks neither content nor length. */
-function sameSecret(given: string, expected: string): boolean {
+export function sameSecret(given: string, expected: string): boolean {
   const a = createHash('sha256').update(given).digest();
   const b = createHash('sha256').update(expected).digest();
   return timingSafeEqual(a, b);

@@ -28,7 +28,7 @@ export function invertModel(): Uint8Array {
 export function invertTask(hold?: { started: (n: number) => void; release: Promise<void> }): TaskDefinition {
   let count = 0;
   const options = z.object({ outputFormat: z.enum(['png', 'webp']).default('png') }).strict();
-  return {
+  const task: TaskDefinition<typeof options> = {
     name: 'test-invert',
     route: 'test/invert',
     shortRoute: 'test-invert',
@@ -51,6 +51,7 @@ export function invertTask(hold?: { started: (n: number) => void; release: Promi
       return { kind: 'image', image: encoded, format: opts.outputFormat, metadata: { model: 'test-invert', device, width: w, height: h } };
     },
   };
+  return task;
 }
 
 export interface TestApp {

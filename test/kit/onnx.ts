@@ -40,3 +40,16 @@ export function nearestUpscaleModel(scale: number, inputName = 'data', outputNam
   g.output(outputName, 'float32', [1, 3, 'H', 'W']);
   return g;
 }
+
+/** `layers` 3×3 convolutions of `channels`→`channels`: ≈4.8 GFLOP per layer at 64 ch, 256², so runs take long enough to watch. */
+export function heavyConvModel(layers: number, channels: number): GraphBuilder {
+  const g = new GraphBuilder('heavy-conv');
+  g.input('x', 'float32', [1, channels, 'h', 'w']);
+  const w = g.initializer('w', [channels, channels, 3, 3], new Float32Array(channels * channels * 9).fill(1 / (channels * 9)));
+  let t = 'x';
+  for (let i = 0; i < layers; i++) {
+    t = g.op('Conv', [t, w], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }, i === layers - 1 ? 'y' : undefined);
+  }
+  g.output('y', 'float32', [1, channels, 'h', 'w']);
+  return g;
+}

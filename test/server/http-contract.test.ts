@@ -80,7 +80,7 @@ describe('the JSON task contract', () => {
   });
 
   test('the short route answers image/png bytes', async () => {
-    const res = await fetch(`${app.url}/v1/test-invert`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: await samplePng() });
+    const res = await fetch(`${app.url}/v1/test-invert`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: new Uint8Array(await samplePng()) });
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('content-type'), 'image/png');
     const meta = await sharp(Buffer.from(await res.arrayBuffer())).metadata();

@@ -1,0 +1,176 @@
+import type { Logger } from 'pino';
+import type { ModelStats } from '../db/model-stats.js';
+import { AppError, isAppError } from '../errors.js';
+import { PlacementExecutor, type VramScheduler } from '../vram/index.js';
+import type { DeviceId, ModelSpec as SchedulerSpec } from '../vram/types.js';
+import type { ModelSpec } from './manifest.js';
+import type { ModelRunner, RunOptions, RunResult } from './runner.js';
+import type { ModelStatus } from './store/model-store.js';
+import type { Feeds } from './tensor.js';
+import type { SessionPool, SessionsLostEvent } from './worker/types.js';
+import { QueueFullError, WorkerCrashedError } from './worker/errors.js';
+import { isOutOfMemory } from '../vram/executor.js';
+
+/** What the manager needs of the model store. */
+export interface WeightSource {
+  spec(id: string): ModelSpec;
+  status(id: string): ModelStatus;
+  ensure(id: string, opts?: { signal?: AbortSignal }): Promise<string>;
+  list(): { spec: ModelSpec; status: ModelStatus }[];
+}
+
+export interface ModelManagerOptions {
+  store: WeightSource;
+  scheduler: VramScheduler;
+  pool: SessionPool & { on?(event: 'sessionsLost', listener: (e: SessionsLostEvent) => void): unknown };
+  stats: ModelStats;
+  logger: Logger;
+}
+
+export interface ModelInfo {
+  id: string;
+  task: string;
+  family: string;
+  zone: string;
+  license: string;
+  default: boolean;
+  downloaded: boolean;
+  weights: ModelStatus;
+  state: 'unloaded' | 'loading' | 'gpu' | 'cpu';
+  device: DeviceId | null;
+  estimatedMB: Partial<Record<DeviceId, number>>;
+  measuredMB: Partial<Record<DeviceId, number>>;
+  lastUsed: string | null;
+  runs: number;
+  p50Ms: number | null;
+}
+
+/** The scheduler's view of a manifest entry. */
+export function schedulerSpec(m: ModelSpec): SchedulerSpec {
+  return { id: m.id, zone: m.zone, estimatedMB: m.memoryMB, priority: m.priority };
+}
+
+const keyOf = (modelId: string, device: DeviceId) => `${modelId}@${device}`;
+
+/**
+ * The only way code runs a model. The scheduler decides where a model lives, the placement
+ * executor carries that out on the worker pool (victims first, one load per decision), and every
+ * run is timed and recorded. Weights are verified by the store before any session is created.
+ */
+export class ModelManager implements ModelRunner {
+  private readonly executor: PlacementExecutor;
+  private closed = false;
+
+  constructor(private readonly opts: ModelManagerOptions) {
+    this.executor = new PlacementExecutor(opts.scheduler, {
+      load: (modelId, device) => this.loadSession(modelId, device),
+      unload: (modelId, device) => opts.pool.unload(keyOf(modelId, device)),
+    }, { logger: opts.logger });
+    opts.pool.on?.('sessionsLost', (e) => this.sessionsLost(e.keys));
+  }
+
+  async run(modelId: string, feeds: Feeds, opts: RunOptions = {}): Promise<RunResult> {
+    if (this.closed) throw new AppError('NOT_READY', 'The service is shutting down.');
+    opts.signal?.throwIfAborted();
+    await this.weightsFor(modelId);
+    try {
+      return await this.executor.withSession(modelId, async (device) => {
+        const out = await this.opts.pool.run(keyOf(modelId, device), feeds, {
+          ...(opts.outputs ? { outputs: opts.outputs } : {}),
+          ...(opts.signal ? { signal: opts.signal } : {}),
+        });
+        this.opts.stats.recordRun(modelId, device, out.inferenceMs);
+        return { outputs: out.outputs, device, inferenceMs: out.inferenceMs };
+      });
+    } catch (err) {
+      throw this.failure(modelId, err);
+    }
+  }
+
+  /** Admin: fetch (if needed) and load a model now, without running it. */
+  async load(modelId: string): Promise<ModelInfo> {
+    await this.opts.store.ensure(modelId);
+    const lease = await this.executor.acquire(modelId).catch((err: unknown) => {
+      throw this.failure(modelId, err);
+    });
+    lease.release();
+    return this.info(modelId);
+  }
+
+  /** Admin: unload a model's idle sessions (one with runs in flight is left to finish). */
+  unload(modelId: string): ModelInfo {
+    this.opts.store.spec(modelId);
+    this.opts.scheduler.requestUnload(modelId, 'unload requested through the API');
+    return this.info(modelId);
+  }
+
+  info(modelId: string): ModelInfo {
+    const spec = this.opts.store.spec(modelId);
+    return this.describe(spec, this.opts.store.status(modelId));
+  }
+
+  list(): ModelInfo[] {
+    return this.opts.store.list().map((e) => this.describe(e.spec, e.status));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.opts.scheduler.close();
+    await this.opts.pool.close();
+  }
+
+  private describe(spec: ModelSpec, weights: ModelStatus): ModelInfo {
+    const snap = this.opts.scheduler.snapshot().models.find((m) => m.id === spec.id);
+    const latency = this.opts.stats.latency(spec.id);
+    const state = !snap?.device || snap.state === 'unloaded' ? 'unloaded' : snap.state === 'loading' ? 'loading' : snap.device === 'cpu' ? 'cpu' : 'gpu';
+    const estimated = snap && Object.keys(snap.estimatedMB).length > 0 ? snap.estimatedMB : { cpu: spec.memoryMB };
+    return {
+      id: spec.id, task: spec.task, family: spec.family, zone: spec.zone, license: spec.license, default: spec.default,
+      downloaded: weights === 'present', weights, state, device: snap?.device ?? null,
+      estimatedMB: estimated, measuredMB: snap?.measuredMB ?? {},
+      lastUsed: snap?.lastUsed ? new Date(snap.lastUsed).toISOString() : null,
+      runs: latency.runs, p50Ms: latency.p50Ms === null ? null : Math.round(latency.p50Ms * 10) / 10,
+    };
+  }
+
+  private async weightsFor(modelId: string): Promise<string> {
+    this.opts.store.spec(modelId);
+    if (this.opts.store.status(modelId) === 'missing') {
+      throw new AppError('MODEL_UNAVAILABLE', `Model ${modelId} is not downloaded: run \`npm run models -- pull ${modelId}\`, or POST /api/v1/models/${modelId}/load.`, {
+        details: { modelId },
+      });
+    }
+    return this.opts.store.ensure(modelId);
+  }
+
+  private async loadSession(modelId: string, device: DeviceId): Promise<{ measuredMB?: number }> {
+    const modelPath = await this.opts.store.ensure(modelId);
+    const res = await this.opts.pool.load(keyOf(modelId, device), { modelPath, device });
+    this.opts.logger.info({ modelId, device, loadMs: Math.round(res.loadMs), measuredMB: res.measuredMB }, `loaded ${modelId} on ${device}`);
+    return res.measuredMB > 0 ? { measuredMB: res.measuredMB } : {};
+  }
+
+  /** A crashed worker took these sessions with it; the scheduler frees their memory and the next request reloads. */
+  private sessionsLost(keys: string[]): void {
+    for (const key of keys) {
+      const at = key.lastIndexOf('@');
+      this.opts.scheduler.unloaded(key.slice(0, at), key.slice(at + 1) as DeviceId);
+    }
+  }
+
+  private failure(modelId: string, err: unknown): unknown {
+    if (isAppError(err)) return err;
+    if (err instanceof Error && err.name === 'AbortError') return err;
+    if (err instanceof WorkerCrashedError) {
+      return new AppError('PROCESSING_ERROR', `The inference worker running ${modelId} stopped unexpectedly; retry the request.`, { cause: err, details: { modelId, retryable: true } });
+    }
+    if (err instanceof QueueFullError) {
+      return new AppError('OVERLOADED', `Too many runs are waiting for ${modelId}; retry shortly.`, { cause: err, headers: { 'Retry-After': '1' } });
+    }
+    if (isOutOfMemory(err)) {
+      return new AppError('OVERLOADED', `Out of memory running ${modelId}; it has moved to a larger budget, retry shortly.`, { cause: err, headers: { 'Retry-After': '1' } });
+    }
+    return new AppError('PROCESSING_ERROR', `Running ${modelId} failed.`, { cause: err, details: { modelId } });
+  }
+}

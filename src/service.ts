@@ -1,0 +1,113 @@
+import type { Server } from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import { openDatabase, type Db } from './db/database.js';
+import { ModelStats } from './db/model-stats.js';
+import { modelRoutes } from './endpoints/models.js';
+import { jobRoutes } from './endpoints/jobs.js';
+import { JobQueue } from './jobs/queue.js';
+import { detectDevice, type DeviceInfo } from './models/device.js';
+import { loadManifest, type Manifest } from './models/manifest.js';
+import { ModelManager, schedulerSpec } from './models/manager.js';
+import { ModelStore } from './models/store/model-store.js';
+import { InferencePool } from './models/worker/inference-pool.js';
+import { createApp } from './server.js';
+import { createShutdown, type Closer } from './shutdown.js';
+import { createTaskRegistry, type TaskRegistry } from './tasks/registry.js';
+import { removeBackgroundTask } from './tasks/remove-background.js';
+import { VramScheduler } from './vram/scheduler.js';
+import { zoneBudgets } from './vram/zones.js';
+
+export interface Service {
+  server: Server;
+  manager: ModelManager;
+  shutdown: () => Promise<void>;
+  /** Resolves when default models are pulled and the service is ready. */
+  ready: Promise<void>;
+}
+
+export interface ServiceOptions {
+  manifest?: Manifest;
+}
+
+/** Worker threads and intra-op threads per session; measured defaults, see README "Performance". */
+function threading(config: Config): { workers: number; intraOpThreads: number } {
+  const cores = os.availableParallelism();
+  const workers = config.INFERENCE_WORKERS ?? Math.max(1, Math.min(2, cores));
+  return { workers, intraOpThreads: config.INTRA_OP_THREADS ?? Math.max(1, Math.floor(cores / workers)) };
+}
+
+function buildModels(config: Config, logger: Logger, db: Db, manifest: Manifest, device: DeviceInfo) {
+  const stats = new ModelStats(db);
+  const store = new ModelStore({
+    modelDir: config.MODEL_DIR, manifest, logger,
+    ...(config.NPM_REGISTRY ? { registry: config.NPM_REGISTRY } : {}),
+    downloadTimeoutMs: config.DOWNLOAD_TIMEOUT,
+  });
+  const gpu = device.primary === 'cpu' || !device.vramTotalMB ? undefined
+    : { id: device.primary, totalMB: device.vramTotalMB, zones: zoneBudgets(device.vramTotalMB, config.VRAM_ZONES) };
+  const scheduler = new VramScheduler({
+    ...(gpu ? { gpu } : {}),
+    cpuBudgetMB: config.CPU_MODEL_MEMORY_MB,
+    keepAliveMs: config.MODEL_KEEP_ALIVE,
+    models: manifest.models.map(schedulerSpec),
+    estimates: stats,
+    logger: logger.child({ component: 'vram' }),
+  });
+  const pool = new InferencePool({ ...threading(config), logger: logger.child({ component: 'inference' }) });
+  return { store, scheduler, manager: new ModelManager({ store, scheduler, pool, stats, logger }) };
+}
+
+async function pullDefaults(store: ModelStore, manifest: Manifest, logger: Logger): Promise<void> {
+  const ids = manifest.models.filter((m) => m.default).map((m) => m.id);
+  const outcomes = await store.pull(ids);
+  for (const o of outcomes) {
+    if (!o.ok) logger.warn({ modelId: o.id, code: o.error.code }, `model ${o.id} is unavailable: ${o.error.message}`);
+  }
+}
+
+/**
+ * Wires every component and starts listening at once; default models are pulled in the background
+ * (readiness answers 503 until then) and a model that cannot be fetched leaves its family
+ * unavailable instead of stopping the service.
+ */
+export async function startService(config: Config, logger: Logger, opts: ServiceOptions = {}): Promise<Service> {
+  const manifest = opts.manifest ?? loadManifest();
+  const device = await detectDevice(config);
+  logger.info({ device: device.primary, reason: device.reason }, `inference device: ${device.primary}`);
+  const db = openDatabase(path.join(config.DATA_DIR, 'fotofun.db'));
+  const { store, scheduler, manager } = buildModels(config, logger, db, manifest, device);
+  const tasks: TaskRegistry = createTaskRegistry([removeBackgroundTask]);
+  const queue = new JobQueue({ db, dataDir: config.DATA_DIR, tasks, runner: manager, config, logger: logger.child({ component: 'jobs' }) });
+  let ready = false;
+  let reason = 'pulling default models';
+  const { app } = createApp(config, {
+    logger, runner: manager, tasks, jobs: queue,
+    health: {
+      device: () => device.primary,
+      models: () => manager.list().filter((m) => m.state !== 'unloaded').map((m) => ({ id: m.id, state: m.state, device: m.device ?? undefined })),
+    },
+    readiness: { isReady: () => ready, reason: () => reason },
+    routers: [
+      { path: '/api/v1/jobs', router: jobRoutes({ queue, config }), inference: false },
+      { path: '/api/v1', router: modelRoutes({ manager, vram: () => scheduler.snapshot(), adminKey: config.ADMIN_API_KEY }), inference: false },
+    ],
+  });
+  const server = app.listen(config.PORT, config.HOST);
+  await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
+  const closers: Closer[] = [
+    { name: 'jobs', close: () => queue.close() },
+    { name: 'models', close: () => manager.close() },
+    { name: 'database', close: () => { db.close(); } },
+  ];
+  const readyPromise = (async () => {
+    if (config.PULL_MODELS_ON_START) await pullDefaults(store, manifest, logger);
+    queue.start();
+    ready = true;
+    reason = 'ready';
+    logger.info({ address: server.address() }, 'ready');
+  })();
+  return { server, manager, ready: readyPromise, shutdown: createShutdown(server, closers, config.SHUTDOWN_TIMEOUT, logger) };
+}
