@@ -57,7 +57,8 @@ async function readTaskInput(deps: TaskRouteDeps, req: Request, task: TaskDefini
   });
   const image = images.image;
   if (!image) throw new AppError('INVALID_REQUEST', 'The request has no image: send it as the "image" field.');
-  return { image, options: parseOptions(task.options, options) };
+  // The raw options go to a job (the worker parses them when it runs); parsing now fails fast.
+  return { image, raw: options, options: parseOptions(task.options, options) };
 }
 
 async function submitAsync(deps: TaskRouteDeps, req: Request, res: Response, task: TaskDefinition, image: ValidatedImage, options: unknown) {
@@ -114,8 +115,8 @@ export function taskRoutes(deps: TaskRouteDeps): Router {
   for (const task of deps.tasks.list()) {
     router.post(`/api/v1/${task.route}`, timed, async (req, res, next) => {
       try {
-        const { image, options } = await readTaskInput(deps, req, task);
-        if (wantsAsync(req)) return await submitAsync(deps, req, res, task, image, options);
+        const { image, raw, options } = await readTaskInput(deps, req, task);
+        if (wantsAsync(req)) return await submitAsync(deps, req, res, task, image, raw);
         const result = await runGated(deps, req, res, task, image, options);
         if (!res.headersSent) renderJson(res, result);
       } catch (err) {
