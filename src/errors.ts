@@ -20,6 +20,8 @@ export const ERROR_CATALOGUE = {
   IMAGE_TOO_LARGE: 413,
   UNSUPPORTED_FORMAT: 415,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  // valid image, but nothing to work on (e.g. no face in it)
+  NO_FACE: 422,
   // limits
   RATE_LIMITED: 429,
   QUEUE_FULL: 429,

@@ -6,6 +6,7 @@ import type { Config } from './config.js';
 import { openDatabase, type Db } from './db/database.js';
 import { ModelStats } from './db/model-stats.js';
 import { modelRoutes } from './endpoints/models.js';
+import { faceRoutes } from './endpoints/face.js';
 import { jobRoutes } from './endpoints/jobs.js';
 import { JobQueue } from './jobs/queue.js';
 import { detectDevice, type DeviceInfo } from './models/device.js';
@@ -91,6 +92,7 @@ export async function startService(config: Config, logger: Logger, opts: Service
     },
     readiness: { isReady: () => ready, reason: () => reason },
     routers: [
+      { path: '/api/v1/face', router: faceRoutes({ runner: manager, db, config, logger }), inference: true },
       { path: '/api/v1/jobs', router: jobRoutes({ queue, config }), inference: false },
       { path: '/api/v1', router: modelRoutes({ manager, vram: () => scheduler.snapshot(), adminKey: config.ADMIN_API_KEY }), inference: false },
     ],

@@ -1,0 +1,223 @@
+import express, { Router, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { Config } from '../config.js';
+import type { Db } from '../db/database.js';
+import { FaceGallery } from '../db/face-gallery.js';
+import { AppError } from '../errors.js';
+import type { ValidatedImage } from '../image/types.js';
+import { sendSuccess } from '../middleware/error-handler.js';
+import { readImageRequest } from '../middleware/image-intake.js';
+import type { ModelRunner, RunOptions } from '../models/runner.js';
+import { parseOptions } from '../tasks/options.js';
+import { similarity } from '../tasks/face/embed.js';
+import { DEFAULT_MATCH_THRESHOLD } from '../tasks/face/match.js';
+import { FACE_MODEL_IDS } from '../tasks/face/models.js';
+import {
+  FACE_DETECTORS, FACE_PLUGINS, analyzeFaces, toOriginalPixels,
+  type AnalyzeOptions, type AnalyzedFace, type FaceAnalysis,
+} from '../tasks/face/pipeline.js';
+import { DETECT_ONLY_SIDE, MAX_ANALYSIS_SIDE, decodeRgb } from '../tasks/face/raster.js';
+
+export interface FaceRouteDeps {
+  runner: ModelRunner;
+  db: Db;
+  config: Config;
+  logger: Logger;
+}
+
+/** Comma-separated text (form fields, query strings) or a JSON array. */
+const pluginList = z.preprocess(
+  (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v),
+  z.array(z.enum(FACE_PLUGINS)),
+);
+
+const detection = {
+  detector: z.enum(FACE_DETECTORS).default('ultraface'),
+  minScore: z.number().min(0).max(1).optional(),
+  iouThreshold: z.number().min(0).max(1).default(0.4),
+};
+const threshold = z.number().min(-1).max(1).default(DEFAULT_MATCH_THRESHOLD);
+
+const DetectOptions = z.strictObject({
+  ...detection,
+  plugins: pluginList.default([]),
+  limit: z.number().int().min(1).max(100).default(20),
+});
+const AnalyzeOptionsSchema = DetectOptions.extend({
+  plugins: pluginList.default(['landmarks', 'antispoof', 'age', 'gender', 'pose', 'expression']),
+});
+const VerifyOptions = z.strictObject({ ...detection, threshold });
+const EnrolOptions = z.strictObject({ ...detection });
+const RecognizeOptions = z.strictObject({
+  ...detection,
+  threshold,
+  k: z.number().int().min(1).max(50).default(3),
+  limit: z.number().int().min(1).max(100).default(20),
+});
+const SubjectBody = z.strictObject({
+  name: z.string().trim().min(1).max(200),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+});
+const Page = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+/** Embeddings are compact in JSON at 6 decimals (cosine error < 1e-5). */
+function serialiseFace(face: AnalyzedFace): Record<string, unknown> {
+  const { embedding, ...rest } = face;
+  if (!embedding) return rest;
+  return { ...rest, embedding: { vector: Array.from(embedding.vector, (v) => Math.round(v * 1e6) / 1e6), ms: embedding.ms } };
+}
+
+function roundTimings(t: FaceAnalysis['timings']): Record<string, { ms: number; inferenceMs: number }> {
+  return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, { ms: round2(v.ms), inferenceMs: round2(v.inferenceMs) }]));
+}
+
+const round2 = (v: number) => Math.round(v * 100) / 100;
+const owner = (res: Response) => String(res.locals.owner ?? 'anonymous');
+const runOptions = (res: Response): RunOptions => (res.locals.signal ? { signal: res.locals.signal as AbortSignal } : {});
+
+export function faceRoutes(deps: FaceRouteDeps): Router {
+  const router = Router();
+  const service = faceService(deps);
+  mountImageRoutes(router, service);
+  mountGallery(router, new FaceGallery(deps.db), service);
+  return router;
+}
+
+/** What the routes share: intake limits and the analyse-one-image step. */
+interface FaceService {
+  limits: { maxFileSize: number; maxPixels: number };
+  analyse(image: ValidatedImage, opts: AnalyzeOptions, res: Response): Promise<FaceAnalysis & { image: { width: number; height: number } }>;
+  /** The largest face's embedding, or 400 INVALID_IMAGE naming the field when there is none. */
+  largestEmbedding(image: ValidatedImage, opts: z.output<typeof EnrolOptions>, field: string, res: Response): Promise<{ face: AnalyzedFace; vector: Float32Array }>;
+}
+
+function faceService(deps: FaceRouteDeps): FaceService {
+  const limits = { maxFileSize: deps.config.MAX_FILE_SIZE, maxPixels: deps.config.MAX_IMAGE_PIXELS };
+  async function analyse(image: ValidatedImage, opts: AnalyzeOptions, res: Response) {
+    const side = opts.plugins.length > 0 ? MAX_ANALYSIS_SIDE : DETECT_ONLY_SIDE;
+    const { img, scale, original } = await decodeRgb(image.buffer, side).catch((err: unknown) => {
+      throw new AppError('INVALID_IMAGE', 'The image could not be decoded; send an intact JPEG, PNG or WebP.', { cause: err });
+    });
+    const analysis = await analyzeFaces(deps.runner, img, opts, runOptions(res));
+    return { ...analysis, faces: toOriginalPixels(analysis.faces, scale), image: original };
+  }
+  async function largestEmbedding(image: ValidatedImage, opts: z.output<typeof EnrolOptions>, field: string, res: Response) {
+    const analysis = await analyse(image, { ...opts, plugins: ['embedding'], limit: 100, largestOnly: true }, res);
+    const face = analysis.faces[0];
+    if (!face?.embedding) {
+      throw new AppError('NO_FACE', `No face found in "${field}"; send a photo with a clearly visible face (or lower minScore).`, {
+        details: { field },
+      });
+    }
+    return { face, vector: face.embedding.vector };
+  }
+  return { limits, analyse, largestEmbedding };
+}
+
+function mountImageRoutes(router: Router, svc: FaceService): void {
+  /** /detect runs the plugins asked for; /analyze (the seed's face/analyze) defaults to every attribute. */
+  const detectRoute = (schema: typeof DetectOptions) => async (req: Request, res: Response) => {
+    const { images, options } = await readImageRequest(req, svc.limits);
+    const analysis = await svc.analyse(images.image!, parseOptions(schema, options), res);
+    sendSuccess(res, {
+      image: analysis.image,
+      faces: analysis.faces.map(serialiseFace),
+      timings: roundTimings(analysis.timings),
+    });
+  };
+  router.post('/detect', detectRoute(DetectOptions));
+  router.post('/analyze', detectRoute(AnalyzeOptionsSchema));
+
+  router.post('/verify', async (req, res) => {
+    const { images, options } = await readImageRequest(req, { ...svc.limits, imageFields: ['source', 'target'] });
+    const { threshold: t, ...detect } = parseOptions(VerifyOptions, options);
+    const [source, target] = await Promise.all([
+      svc.largestEmbedding(images.source!, detect, 'source', res),
+      svc.largestEmbedding(images.target!, detect, 'target', res),
+    ]);
+    const score = similarity(source.vector, target.vector);
+    sendSuccess(res, {
+      similarity: Math.round(score * 10_000) / 10_000,
+      match: score >= t,
+      threshold: t,
+      source: { box: source.face.box, score: source.face.score },
+      target: { box: target.face.box, score: target.face.score },
+    });
+  });
+}
+
+function notFound(what: string, id: string): AppError {
+  return new AppError('NOT_FOUND', `No ${what} ${id} in your gallery; list them with GET /api/v1/face/subjects.`, { details: { id } });
+}
+
+function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
+  const parsed = schema.safeParse(body ?? {});
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+  throw new AppError('INVALID_REQUEST', `Invalid body: ${issues[0]?.path || '(root)'}: ${issues[0]?.message}.`, { details: { issues } });
+}
+
+function mountGallery(router: Router, gallery: FaceGallery, h: FaceService): void {
+  router.post('/subjects', express.json({ limit: '64kb' }), (req, res) => {
+    const body = parseBody(SubjectBody, req.body);
+    sendSuccess(res, { subject: gallery.createSubject(owner(res), body) }, 201);
+  });
+
+  router.get('/subjects', (req, res) => {
+    const page = parseBody(Page, req.query);
+    sendSuccess(res, { ...gallery.listSubjects(owner(res), page), ...page });
+  });
+
+  router.get('/subjects/:id', (req, res) => {
+    const subject = gallery.getSubject(owner(res), req.params.id);
+    if (!subject) throw notFound('subject', req.params.id);
+    sendSuccess(res, { subject });
+  });
+
+  router.delete('/subjects/:id', (req, res) => {
+    if (!gallery.deleteSubject(owner(res), req.params.id)) throw notFound('subject', req.params.id);
+    sendSuccess(res, { deleted: true, id: req.params.id });
+  });
+
+  router.post('/subjects/:id/faces', async (req, res) => {
+    // Checked before the image is read, so a wrong id costs no inference.
+    if (!gallery.getSubject(owner(res), req.params.id)) throw notFound('subject', req.params.id);
+    const { images, options } = await readImageRequest(req, h.limits);
+    const opts = parseOptions(EnrolOptions, options);
+    const { face, vector } = await h.largestEmbedding(images.image!, opts, 'image', res);
+    const enrolled = gallery.addFace(owner(res), req.params.id, { embedding: vector, model: FACE_MODEL_IDS.embed, box: face.box, score: face.score });
+    if (!enrolled) throw notFound('subject', req.params.id);
+    sendSuccess(res, { face: enrolled }, 201);
+  });
+
+  router.delete('/subjects/:id/faces/:faceId', (req, res) => {
+    if (!gallery.deleteFace(owner(res), req.params.id, req.params.faceId)) throw notFound('face', req.params.faceId);
+    sendSuccess(res, { deleted: true, id: req.params.faceId });
+  });
+
+  router.post('/recognize', async (req, res) => {
+    const { images, options } = await readImageRequest(req, h.limits);
+    const { k, threshold: t, ...opts } = parseOptions(RecognizeOptions, options);
+    const analysis = await h.analyse(images.image!, { ...opts, plugins: ['embedding'] }, res);
+    const t0 = performance.now();
+    const faces = analysis.faces.map((face) => ({
+      box: face.box,
+      score: face.score,
+      matches: gallery.search(owner(res), face.embedding!.vector, k).map((m) => ({
+        ...m,
+        similarity: Math.round(m.similarity * 10_000) / 10_000,
+        match: m.similarity >= t,
+      })),
+    }));
+    const searchMs = performance.now() - t0;
+    sendSuccess(res, {
+      faces,
+      threshold: t,
+      timings: { ...roundTimings(analysis.timings), search: { ms: round2(searchMs), inferenceMs: 0 } },
+    });
+  });
+}

@@ -1,0 +1,117 @@
+import { AppError } from '../../errors.js';
+import type { ModelRunner, RunOptions } from '../../models/runner.js';
+import { float32, type Outputs, type TensorLike } from '../../models/tensor.js';
+
+/** Model ids in models.manifest.json for the face family. */
+export const FACE_MODEL_IDS = {
+  detect: 'face-detect',
+  detectBlazeface: 'face-detect-blazeface',
+  landmark: 'face-landmark',
+  embed: 'face-embed',
+  antispoof: 'face-antispoof',
+  age: 'face-age',
+  gender: 'face-gender',
+  pose: 'face-pose',
+  expression: 'face-expression',
+} as const;
+
+/** Input contract of one per-face model. */
+export interface FaceModelSpec {
+  id: string;
+  input: string;
+  channels: 1 | 3;
+  height: number;
+  width: number;
+  /**
+   * How many faces one run may carry. Every faceplugin model declares a fixed batch of 1
+   * (checked with onnx-proto: `input[1,3,112,112]` etc.), so they loop; a re-exported model with a
+   * symbolic batch dim only needs a larger value here.
+   */
+  maxBatch: number;
+}
+
+const spec = (id: string, channels: 1 | 3, size: number, input = 'input'): FaceModelSpec => ({
+  id, input, channels, height: size, width: size, maxBatch: 1,
+});
+
+export const FACE_MODELS = {
+  landmark: spec(FACE_MODEL_IDS.landmark, 1, 64),
+  embed: spec(FACE_MODEL_IDS.embed, 3, 112),
+  antispoof: spec(FACE_MODEL_IDS.antispoof, 3, 128),
+  age: spec(FACE_MODEL_IDS.age, 3, 64),
+  gender: spec(FACE_MODEL_IDS.gender, 3, 64),
+  pose: spec(FACE_MODEL_IDS.pose, 3, 224),
+  expression: spec(FACE_MODEL_IDS.expression, 3, 224),
+} as const satisfies Record<string, FaceModelSpec>;
+
+export interface BatchRun {
+  /** One Outputs per input item, batch dim 1 each. */
+  perItem: Outputs[];
+  /** Sum of session.run() times reported by the runner. */
+  inferenceMs: number;
+  /** Each item's share of the session.run() time of the run that carried it. */
+  itemInferenceMs: number[];
+}
+
+/**
+ * Runs one model over per-face inputs (each a CHW Float32Array of the spec's size), packing up to
+ * `maxBatch` faces per run and splitting the outputs back per face.
+ */
+export async function runPerFace(
+  runner: ModelRunner,
+  model: FaceModelSpec,
+  inputs: readonly Float32Array[],
+  opts: RunOptions = {},
+): Promise<BatchRun> {
+  const per = model.channels * model.height * model.width;
+  const perItem: Outputs[] = [];
+  const itemInferenceMs: number[] = [];
+  let inferenceMs = 0;
+  for (let start = 0; start < inputs.length; start += model.maxBatch) {
+    const chunk = inputs.slice(start, start + model.maxBatch);
+    const data = chunk.length === 1 ? chunk[0]! : new Float32Array(per * chunk.length);
+    if (chunk.length > 1) chunk.forEach((item, i) => data.set(item, i * per));
+    const dims = [chunk.length, model.channels, model.height, model.width];
+    const result = await runner.run(model.id, { [model.input]: float32(data, dims) }, opts);
+    inferenceMs += result.inferenceMs;
+    perItem.push(...splitBatch(result.outputs, chunk.length));
+    for (let i = 0; i < chunk.length; i++) itemInferenceMs.push(result.inferenceMs / chunk.length);
+  }
+  return { perItem, inferenceMs, itemInferenceMs };
+}
+
+/** Splits every output along its first dim into `n` single-item outputs (views, no copies). */
+export function splitBatch(outputs: Outputs, n: number): Outputs[] {
+  if (n === 1) return [outputs];
+  const items: Outputs[] = Array.from({ length: n }, () => ({}));
+  for (const [name, t] of Object.entries(outputs)) {
+    const size = t.data.length / n;
+    items.forEach((item, i) => {
+      item[name] = { type: t.type, dims: [1, ...t.dims.slice(1)], data: t.data.subarray(i * size, (i + 1) * size) } as TensorLike;
+    });
+  }
+  return items;
+}
+
+/** The float data of a named output, or a clear error naming what the model returned instead. */
+export function outputData(outputs: Outputs, name: string, modelId: string): Float32Array {
+  const t = outputs[name];
+  if (!t || !(t.data instanceof Float32Array)) {
+    const got = Object.keys(outputs).join(', ') || 'none';
+    throw new AppError('PROCESSING_ERROR', `Model ${modelId} returned no float output "${name}" (got: ${got}); check that MODEL_DIR holds the manifest's file for it.`);
+  }
+  return t.data;
+}
+
+export function softmax(logits: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(logits.length);
+  let max = -Infinity;
+  for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i]!);
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) {
+    out[i] = Math.exp(logits[i]! - max);
+    sum += out[i]!;
+  }
+  for (let i = 0; i < out.length; i++) out[i] = out[i]! / sum;
+  return out;
+}

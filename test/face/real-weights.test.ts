@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import sharp from 'sharp';
+import { similarity } from '../../src/tasks/face/embed.js';
+import { iou, type Box } from '../../src/tasks/face/geometry.js';
+import { DEFAULT_MATCH_THRESHOLD } from '../../src/tasks/face/match.js';
+import { analyzeFaces, type AnalyzeOptions } from '../../src/tasks/face/pipeline.js';
+import { decodeRgb } from '../../src/tasks/face/raster.js';
+import { directRunner } from '../kit/direct-runner.js';
+import { realModelFiles, realModelPath } from '../kit/real-models.js';
+import { call, startFaceApp } from './face-app.js';
+
+const FIXTURES = path.resolve(process.cwd(), '../shared/fixtures');
+const fixture = (name: string) => fs.readFileSync(path.join(FIXTURES, name));
+
+/**
+ * Where the faces are, read off the photos by eye (each region cropped with sharp to a PNG and
+ * looked at): forehead-to-chin, ear-to-ear, in original pixels.
+ */
+const FACES: Record<string, Box[]> = {
+  'faces-group-1.jpg': [
+    { x1: 400, y1: 350, x2: 620, y2: 560 },
+    { x1: 830, y1: 410, x2: 1000, y2: 610 },
+    { x1: 1470, y1: 200, x2: 1690, y2: 430 },
+  ],
+  'faces-group-2.jpg': [
+    { x1: 360, y1: 150, x2: 530, y2: 390 }, // in profile
+    { x1: 880, y1: 200, x2: 1080, y2: 450 },
+    { x1: 1420, y1: 150, x2: 1600, y2: 390 },
+  ],
+};
+
+const IDS = ['face-detect', 'face-landmark', 'face-embed', 'face-antispoof', 'face-age', 'face-gender', 'face-pose', 'face-expression'];
+
+async function loadRealModels(): Promise<Record<string, Uint8Array> | string> {
+  try {
+    const models: Record<string, Uint8Array> = {};
+    for (const id of IDS) models[id] = fs.readFileSync(await realModelPath(id));
+    const blaze = await realModelFiles('face-detect-blazeface');
+    models['face-detect-blazeface'] = fs.readFileSync(blaze['face-detect-blazeface-back.onnx'] ?? '');
+    return models;
+  } catch (err) {
+    return `real face weights unavailable: ${(err as Error).message}`;
+  }
+}
+
+const OPTS: AnalyzeOptions = { detector: 'ultraface', plugins: [], iouThreshold: 0.4, limit: 20 };
+
+describe('face pipeline with the real faceplugin weights', async () => {
+  const models = await loadRealModels();
+  const skip = typeof models === 'string' ? models : false;
+  const runner = () => directRunner(models as Record<string, Uint8Array>);
+
+  async function analyse(buffer: Buffer, opts: Partial<AnalyzeOptions> = {}) {
+    const { img } = await decodeRgb(buffer);
+    return analyzeFaces(runner(), img, { ...OPTS, ...opts });
+  }
+
+  for (const detector of ['ultraface', 'blazeface'] as const) {
+    for (const [name, expected] of Object.entries(FACES)) {
+      test(`${detector} finds the three faces of ${name} and nothing else, each box on a face`, { skip }, async () => {
+        const { faces } = await analyse(fixture(name), { detector });
+        assert.equal(faces.length, expected.length, JSON.stringify(faces.map((f) => f.box)));
+        for (const want of expected) {
+          const best = Math.max(...faces.map((f) => iou(f.box, want)));
+          assert.ok(best >= (detector === 'ultraface' ? 0.5 : 0.35), `no box on ${JSON.stringify(want)} (best IoU ${best.toFixed(2)})`);
+        }
+      });
+    }
+  }
+
+  test('every plugin gives a plausible answer for the smiling faces of faces-group-1.jpg', { skip }, async () => {
+    const { faces } = await analyse(fixture('faces-group-1.jpg'), { plugins: ['antispoof', 'age', 'gender', 'pose', 'expression', 'landmarks'] });
+    for (const f of faces) {
+      assert.equal(f.expression?.label, 'happy');
+      assert.ok(f.age!.years > 15 && f.age!.years < 60, `age ${f.age?.years}`);
+      assert.equal(f.antispoof?.label, 'real');
+      assert.ok(Math.abs(f.pose!.yaw) < 45, `yaw ${f.pose?.yaw}`);
+      const [le, re] = f.landmarks!.fivePoints;
+      assert.ok(le!.x < re!.x && le!.y > f.box.y1 && le!.y < (f.box.y1 + f.box.y2) / 2 + 20, 'eyes in the upper half, left before right');
+    }
+    assert.ok(faces.filter((f) => f.gender?.label === 'female').length >= 2, 'the women are mostly called female');
+  });
+
+  test('a face matches its own mirrored and half-size copy; different people do not match', { skip }, async () => {
+    const original = fixture('faces-group-1.jpg');
+    const copy = await sharp(original).flop().resize({ width: 960 }).jpeg({ quality: 90 }).toBuffer();
+    const a = (await analyse(original, { plugins: ['embedding'] })).faces;
+    const b = (await analyse(copy, { plugins: ['embedding'] })).faces;
+    assert.equal(a.length, 3);
+    assert.equal(b.length, 3);
+    for (const face of a) {
+      const cx = (face.box.x1 + face.box.x2) / 2;
+      // the mirrored copy at half size puts this face's centre at (1920 − cx) / 2
+      const twin = b.reduce((best, f) => (Math.abs((f.box.x1 + f.box.x2) / 2 * 2 - (1920 - cx)) < Math.abs((best.box.x1 + best.box.x2) / 2 * 2 - (1920 - cx)) ? f : best));
+      const s = similarity(face.embedding!.vector, twin.embedding!.vector);
+      assert.ok(s >= DEFAULT_MATCH_THRESHOLD, `same face scored ${s.toFixed(3)}`);
+    }
+    for (let i = 0; i < a.length; i++) {
+      for (let j = i + 1; j < a.length; j++) {
+        const s = similarity(a[i]!.embedding!.vector, a[j]!.embedding!.vector);
+        assert.ok(s < DEFAULT_MATCH_THRESHOLD, `different people scored ${s.toFixed(3)}`);
+      }
+    }
+  });
+});
+
+describe('face gallery over HTTP with the real weights', async () => {
+  const models = await loadRealModels();
+  const skip = typeof models === 'string' ? models : false;
+  let app: Awaited<ReturnType<typeof startFaceApp>> | undefined;
+  before(async () => {
+    if (!skip) app = await startFaceApp(directRunner(models as Record<string, Uint8Array>));
+  });
+  after(() => app?.close());
+
+  test('enrol one person from a crop, then recognise her first in the group photo', { skip }, async () => {
+    const group = fixture('faces-group-1.jpg');
+    // the middle woman, cropped with a margin and re-encoded, as a user would upload a portrait
+    const portrait = await sharp(group).extract({ left: 760, top: 330, width: 320, height: 380 }).jpeg({ quality: 85 }).toBuffer();
+    const other = await sharp(group).extract({ left: 1400, top: 150, width: 360, height: 360 }).jpeg().toBuffer();
+    const url = app!.url;
+    const her = (await call(`${url}/subjects`, { name: 'Middle' })).body.result.subject;
+    const someone = (await call(`${url}/subjects`, { name: 'Right' })).body.result.subject;
+    assert.equal((await call(`${url}/subjects/${her.id}/faces`, { image: portrait.toString('base64') })).status, 201);
+    assert.equal((await call(`${url}/subjects/${someone.id}/faces`, { image: other.toString('base64') })).status, 201);
+    const { body } = await call(`${url}/recognize`, { image: group.toString('base64') });
+    const faces = body.result.faces as { box: Box; matches: { subjectId: string; match: boolean }[] }[];
+    const middle = faces.find((f) => iou(f.box, FACES['faces-group-1.jpg']![1]!) > 0.5);
+    assert.equal(middle?.matches[0]?.subjectId, her.id);
+    assert.equal(middle?.matches[0]?.match, true);
+    const left = faces.find((f) => iou(f.box, FACES['faces-group-1.jpg']![0]!) > 0.5);
+    assert.ok(left && !left.matches.some((m) => m.match), 'the enrolled people are not matched to the left woman');
+  });
+});
