@@ -1,0 +1,82 @@
+import sharp, { type Sharp } from 'sharp';
+import { maskToAlpha } from '../../image/tensor.js';
+import type { TensorLike } from '../../models/tensor.js';
+import type { SegmentationModelSpec } from './models.js';
+
+/** A one-channel 8-bit mask, row-major; 255 = subject. */
+export interface Mask {
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
+/**
+ * sharp over a one-channel mask. sharp 0.35 writes sRGB unless told otherwise, which would triple
+ * a mask's channels; 'b-w' keeps it one channel.
+ */
+export function sharpMask(mask: Mask): Sharp {
+  return sharp(mask.data, { raw: { width: mask.width, height: mask.height, channels: 1 } }).toColourspace('b-w');
+}
+
+export interface MaskPostProcessing {
+  smoothEdges: boolean;
+  featherRadius: number;
+  /** 0..1; undefined keeps the soft mask. */
+  alphaThreshold?: number | undefined;
+}
+
+/** The model's raw output ([1,1,H,W]) → a 0..255 mask at the model's resolution, scaled as the model's reference does. */
+export function maskFromOutput(output: TensorLike, spec: Pick<SegmentationModelSpec, 'maskScaling'>): Mask {
+  const { data, width, height } = maskToAlpha(output, { normalize: spec.maskScaling === 'minmax' ? 'minmax' : 'none' });
+  return { data, width, height };
+}
+
+/** Stretches the mask to the original image size (bilinear, as the reference does). */
+export async function resizeMask(mask: Mask, width: number, height: number): Promise<Mask> {
+  if (mask.width === width && mask.height === height) return mask;
+  const data = await sharpMask(mask)
+    .resize(width, height, { fit: 'fill', kernel: 'linear' })
+    .raw()
+    .toBuffer();
+  return { data, width, height };
+}
+
+export function thresholdMask(mask: Mask, threshold: number): Mask {
+  const cut = Math.round(threshold * 255);
+  const data = new Uint8Array(mask.data.length);
+  for (let i = 0; i < data.length; i++) data[i] = mask.data[i]! >= cut ? 255 : 0;
+  return { ...mask, data };
+}
+
+/**
+ * Gaussian sigma for the edge softening. smoothEdges hides the staircase left by stretching a
+ * 1024² mask over a larger photo (steps of `scale` pixels); the feather radius is ~2σ, so pixels
+ * farther than `featherRadius` from the edge keep their value. Gaussians compose by adding variances.
+ */
+export function blurSigma(post: MaskPostProcessing, scale: number): number {
+  const smooth = post.smoothEdges ? Math.max(1, scale / 2) : 0;
+  const feather = post.featherRadius / 2;
+  return Math.sqrt(smooth * smooth + feather * feather);
+}
+
+async function blurMask(mask: Mask, sigma: number): Promise<Mask> {
+  const data = await sharpMask(mask)
+    .blur(sigma)
+    .raw()
+    .toBuffer();
+  return { ...mask, data };
+}
+
+/**
+ * The model-resolution mask → the final alpha at the original size: stretch, then the optional
+ * hard cut, then the optional softening (so a threshold plus a feather gives a clean, soft edge).
+ */
+export async function finishMask(mask: Mask, width: number, height: number, post: MaskPostProcessing): Promise<Mask> {
+  let out = await resizeMask(mask, width, height);
+  if (post.alphaThreshold !== undefined) out = thresholdMask(out, post.alphaThreshold);
+  const scale = Math.max(width / mask.width, height / mask.height);
+  const sigma = blurSigma(post, scale);
+  // libvips refuses sigma below ~0.3 (a kernel of one pixel): nothing to soften.
+  if (sigma >= 0.3) out = await blurMask(out, sigma);
+  return out;
+}

