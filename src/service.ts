@@ -1,5 +1,4 @@
 import type { Server } from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
@@ -14,6 +13,7 @@ import { loadManifest, type Manifest } from './models/manifest.js';
 import { ModelManager, schedulerSpec } from './models/manager.js';
 import { ModelStore } from './models/store/model-store.js';
 import { InferencePool } from './models/worker/inference-pool.js';
+import { resolvePoolSize } from './models/worker/pool-size.js';
 import { createApp } from './server.js';
 import { createShutdown, type Closer } from './shutdown.js';
 import { createTaskRegistry, type TaskRegistry } from './tasks/registry.js';
@@ -33,13 +33,6 @@ export interface ServiceOptions {
   manifest?: Manifest;
 }
 
-/** Worker threads and intra-op threads per session; measured defaults, see README "Performance". */
-function threading(config: Config): { workers: number; intraOpThreads: number } {
-  const cores = os.availableParallelism();
-  const workers = config.INFERENCE_WORKERS ?? Math.max(1, Math.min(2, cores));
-  return { workers, intraOpThreads: config.INTRA_OP_THREADS ?? Math.max(1, Math.floor(cores / workers)) };
-}
-
 function buildModels(config: Config, logger: Logger, db: Db, manifest: Manifest, device: DeviceInfo) {
   const stats = new ModelStats(db);
   const store = new ModelStore({
@@ -57,7 +50,8 @@ function buildModels(config: Config, logger: Logger, db: Db, manifest: Manifest,
     estimates: stats,
     logger: logger.child({ component: 'vram' }),
   });
-  const pool = new InferencePool({ ...threading(config), logger: logger.child({ component: 'inference' }) });
+  const size = resolvePoolSize({ workers: config.INFERENCE_WORKERS, intraOpThreads: config.INTRA_OP_THREADS });
+  const pool = new InferencePool({ ...size, logger: logger.child({ component: 'inference' }) });
   return { store, scheduler, manager: new ModelManager({ store, scheduler, pool, stats, logger }) };
 }
 

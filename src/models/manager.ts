@@ -6,7 +6,7 @@ import type { DeviceId, ModelSpec as SchedulerSpec } from '../vram/types.js';
 import type { ModelSpec } from './manifest.js';
 import type { ModelRunner, RunOptions, RunResult } from './runner.js';
 import type { ModelStatus } from './store/model-store.js';
-import type { Feeds } from './tensor.js';
+import { cloneFeeds, type Feeds } from './tensor.js';
 import type { SessionPool, SessionsLostEvent } from './worker/types.js';
 import { QueueFullError, WorkerCrashedError } from './worker/errors.js';
 import { isOutOfMemory } from '../vram/executor.js';
@@ -74,8 +74,9 @@ export class ModelManager implements ModelRunner {
     opts.signal?.throwIfAborted();
     await this.weightsFor(modelId);
     try {
-      return await this.executor.withSession(modelId, async (device) => {
-        const out = await this.opts.pool.run(keyOf(modelId, device), feeds, {
+      return await this.executor.withSession(modelId, async (device, mayRetry) => {
+        // The pool moves input buffers to the worker; a run that may be retried sends a copy.
+        const out = await this.opts.pool.run(keyOf(modelId, device), mayRetry ? cloneFeeds(feeds) : feeds, {
           ...(opts.outputs ? { outputs: opts.outputs } : {}),
           ...(opts.signal ? { signal: opts.signal } : {}),
         });
@@ -169,7 +170,7 @@ export class ModelManager implements ModelRunner {
       return new AppError('OVERLOADED', `Too many runs are waiting for ${modelId}; retry shortly.`, { cause: err, headers: { 'Retry-After': '1' } });
     }
     if (isOutOfMemory(err)) {
-      return new AppError('OVERLOADED', `Out of memory running ${modelId}; it has moved to a larger budget, retry shortly.`, { cause: err, headers: { 'Retry-After': '1' } });
+      return new AppError('OVERLOADED', `Out of memory running ${modelId}; its memory estimate was raised, retry shortly.`, { cause: err, headers: { 'Retry-After': '1' } });
     }
     return new AppError('PROCESSING_ERROR', `Running ${modelId} failed.`, { cause: err, details: { modelId } });
   }

@@ -22,3 +22,8 @@ export function float32(data: Float32Array, dims: number[]): TensorLike {
 export function elementCount(dims: readonly number[]): number {
   return dims.reduce((a, b) => a * b, 1);
 }
+
+/** A copy whose buffers can be transferred to a worker while the originals stay usable. */
+export function cloneFeeds(feeds: Feeds): Feeds {
+  return Object.fromEntries(Object.entries(feeds).map(([name, t]) => [name, { ...t, dims: [...t.dims], data: t.data.slice() }]));
+}

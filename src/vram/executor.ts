@@ -73,17 +73,21 @@ export class PlacementExecutor {
   }
 
   /**
-   * Runs `fn` on a leased session and releases it. An out-of-memory during the run is reported
-   * (the model leaves that device) and the run is retried once where the scheduler places it next.
+   * Runs `fn` on a leased session and releases it. An out-of-memory during the run is reported (the
+   * estimate rises; a GPU model leaves the GPU). A GPU run is then retried once where the scheduler
+   * places it next; a CPU run is not, since it would land on the same CPU. `mayRetry` tells `fn`
+   * whether its inputs must survive this attempt.
    */
-  async withSession<T>(modelId: string, fn: (device: DeviceId) => Promise<T>): Promise<T> {
+  async withSession<T>(modelId: string, fn: (device: DeviceId, mayRetry: boolean) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       const lease = await this.acquire(modelId);
+      const mayRetry = attempt === 0 && lease.device !== 'cpu';
       try {
-        return await fn(lease.device);
+        return await fn(lease.device, mayRetry);
       } catch (err) {
-        if (attempt > 0 || !this.oom(err)) throw err;
+        if (!this.oom(err)) throw err;
         this.scheduler.runFailed(modelId, lease.device, { oom: true });
+        if (!mayRetry) throw err;
       } finally {
         lease.release();
       }
