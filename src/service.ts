@@ -18,6 +18,7 @@ import { createApp } from './server.js';
 import { createShutdown, type Closer } from './shutdown.js';
 import { createTaskRegistry, type TaskRegistry } from './tasks/registry.js';
 import { removeBackgroundTask } from './tasks/remove-background.js';
+import { upscaleTask } from './tasks/upscale.js';
 import { VramScheduler } from './vram/scheduler.js';
 import { zoneBudgets } from './vram/zones.js';
 
@@ -72,9 +73,11 @@ export async function startService(config: Config, logger: Logger, opts: Service
   const manifest = opts.manifest ?? loadManifest();
   const device = await detectDevice(config);
   logger.info({ device: device.primary, reason: device.reason }, `inference device: ${device.primary}`);
+  // Tasks pick defaults by the device actually found (e.g. the upscaler), not by DEVICE=auto.
+  config = { ...config, DEVICE: device.primary === 'cpu' ? 'cpu' : 'cuda' };
   const db = openDatabase(path.join(config.DATA_DIR, 'fotofun.db'));
   const { store, scheduler, manager } = buildModels(config, logger, db, manifest, device);
-  const tasks: TaskRegistry = createTaskRegistry([removeBackgroundTask]);
+  const tasks: TaskRegistry = createTaskRegistry([removeBackgroundTask, upscaleTask]);
   const queue = new JobQueue({ db, dataDir: config.DATA_DIR, tasks, runner: manager, config, logger: logger.child({ component: 'jobs' }) });
   let ready = false;
   let reason = 'pulling default models';
