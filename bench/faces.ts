@@ -11,28 +11,26 @@
  * 4. gallery: recognise search over N synthetic enrolled faces (default 10 000).
  * 5. --threshold: same- vs different-person similarities on the fixtures and augmented copies,
  *    the measurement behind DEFAULT_MATCH_THRESHOLD.
- * Models run in an InferencePool worker as in production (`--runner direct`: on this thread).
+ * Models run through the service's ModelManager and worker pool (`--runner direct`: sessions on this thread).
  */
 import fs from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import express from 'express';
 import { pino } from 'pino';
 import sharp from 'sharp';
-import { testConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/database.js';
 import { FaceGallery } from '../src/db/face-gallery.js';
-import { faceRoutes } from '../src/endpoints/face.js';
-import { errorHandler } from '../src/middleware/error-handler.js';
 import type { ModelRunner } from '../src/models/runner.js';
-import { InferencePool } from '../src/models/worker/inference-pool.js';
+import { buildModels } from '../src/service.js';
+import { loadManifest } from '../src/models/manifest.js';
+import { loadConfig } from '../src/config.js';
+import { startFaceApp } from '../test/face/face-app.js';
 import { l2Normalise, similarity } from '../src/tasks/face/embed.js';
 import { DEFAULT_MATCH_THRESHOLD } from '../src/tasks/face/match.js';
 import { analyzeFaces, type FacePlugin } from '../src/tasks/face/pipeline.js';
 import { decodeRgb } from '../src/tasks/face/raster.js';
 import { directRunner } from '../test/kit/direct-runner.js';
-import { realModelPath } from '../test/kit/real-models.js';
+import { REAL_MODEL_DIR, realModelPath } from '../test/kit/real-models.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const FIXTURES = path.resolve(ROOT, '../shared/fixtures');
@@ -46,7 +44,7 @@ const { values: args } = parseArgs({
   options: {
     rounds: { type: 'string', default: '30' },
     runner: { type: 'string', default: 'pool' },
-    workers: { type: 'string', default: '1' },
+    workers: { type: 'string', default: '2' },
     threads: { type: 'string', default: '2' },
     gallery: { type: 'string', default: '10000' },
     threshold: { type: 'boolean', default: false },
@@ -85,29 +83,13 @@ async function makeRunner(): Promise<{ runner: ModelRunner; close: () => Promise
     const runner = directRunner(Object.fromEntries(Object.entries(files).map(([id, f]) => [id, fs.readFileSync(f)])));
     return { runner, close: async () => undefined };
   }
-  const pool = new InferencePool({ workers: Number(args.workers), intraOpThreads: Number(args.threads), logger: pino({ level: 'silent' }) });
-  for (const [id, modelPath] of Object.entries(files)) await pool.load(id, { modelPath, device: 'cpu' });
-  const runner: ModelRunner = {
-    async run(modelId, feeds, opts) {
-      const { outputs, inferenceMs } = await pool.run(modelId, feeds, opts);
-      return { outputs, inferenceMs, device: 'cpu' };
-    },
-  };
-  return { runner, close: () => pool.close() };
-}
-
-async function startServer(runner: ModelRunner) {
-  const app = express();
-  app.use((_req, res, next) => {
-    res.locals.owner = 'bench';
-    next();
+  const config = loadConfig({
+    LOG_LEVEL: 'silent', MODEL_DIR: REAL_MODEL_DIR, PULL_MODELS_ON_START: 'false',
+    INFERENCE_WORKERS: args.workers, INTRA_OP_THREADS: args.threads,
   });
-  app.use('/api/v1/face', faceRoutes({ runner, db: openDatabase(':memory:'), config: testConfig(), logger: pino({ level: 'silent' }) }));
-  app.use(errorHandler);
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise<void>((resolve) => server.once('listening', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/face`;
-  return { url, close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }) };
+  const { manager } = buildModels(config, pino({ level: 'silent' }), openDatabase(':memory:'), loadManifest(), { primary: 'cpu', reason: 'bench' });
+  for (const id of IDS) await manager.load(id);
+  return { runner: manager, close: () => manager.close() };
 }
 
 async function post(url: string, body: unknown): Promise<{ ms: number; json: any }> {
@@ -304,7 +286,7 @@ const { runner, close } = await makeRunner();
 console.log(`face bench — runner ${args.runner}${args.runner === 'pool' ? ` (${args.workers} worker, ${args.threads} intra-op threads)` : ''}, ${ROUNDS} rounds`);
 const full = NAMES.map((n) => fs.readFileSync(path.join(FIXTURES, n)));
 const small = await Promise.all(full.map((b) => sharp(b).resize({ width: 640 }).jpeg({ quality: 90 }).toBuffer()));
-const server = await startServer(runner);
+const server = await startFaceApp(runner);
 try {
   // warm-up: first runs allocate the sessions' arenas
   for (const buf of [...small, ...full]) await analyzeFaces(runner, (await decodeRgb(buf)).img, { ...OPTS, plugins: ALL_PLUGINS });

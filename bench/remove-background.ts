@@ -21,6 +21,7 @@ import { createLogger } from '../src/logger.js';
 import { loadManifest } from '../src/models/manifest.js';
 import { ModelStore } from '../src/models/store/model-store.js';
 import { startService } from '../src/service.js';
+import { maskIoU } from '../test/remove-background/kit.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const PEER_DIR = path.join(ROOT, 'bench/.peer');
@@ -184,18 +185,6 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-function iou(a: Uint8Array, b: Uint8Array): number {
-  let inter = 0;
-  let union = 0;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]! >= 128;
-    const y = b[i]! >= 128;
-    if (x && y) inter++;
-    if (x || y) union++;
-  }
-  return union === 0 ? 1 : inter / union;
-}
-
 const f = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '–');
 
 /**
@@ -263,7 +252,7 @@ function printIoU(ours: Sample[], peer: Sample[]): void {
     const a = ours.find((s) => s.image === name)?.alpha;
     const b = peer.find((s) => s.image === name)?.alpha;
     if (!a || !b || a.length !== b.length) continue;
-    const v = iou(a, b);
+    const v = maskIoU(a, b);
     values.push(v);
     console.log(`    ${name.padEnd(36)} ${f(v, 4)}`);
   }

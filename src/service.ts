@@ -34,7 +34,8 @@ export interface ServiceOptions {
   manifest?: Manifest;
 }
 
-function buildModels(config: Config, logger: Logger, db: Db, manifest: Manifest, device: DeviceInfo) {
+/** The model layer as the service runs it: store, scheduler, worker pool and the ModelManager over them. */
+export function buildModels(config: Config, logger: Logger, db: Db, manifest: Manifest, device: DeviceInfo) {
   const stats = new ModelStats(db);
   const store = new ModelStore({
     modelDir: config.MODEL_DIR, manifest, logger,

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
 import type { ValidatedImage } from '../image/types.js';
+import type { SubmitInput } from '../jobs/queue.js';
 import { elapsedMs, sendSuccess } from '../middleware/error-handler.js';
 import { deadline } from '../middleware/deadline.js';
 import { readImageRequest } from '../middleware/image-intake.js';
@@ -14,14 +15,7 @@ import type { TaskContext, TaskDefinition, TaskResult } from '../tasks/types.js'
 
 /** What the task routes need of the job queue to hand a request off as an async job. */
 export interface AsyncSubmitter {
-  submit(input: {
-    owner: string;
-    operation: string;
-    image: ValidatedImage;
-    options: unknown;
-    webhookUrl?: string;
-    idempotencyKey?: string;
-  }): Promise<{ job: { id: string; status: string }; created: boolean }>;
+  submit(input: SubmitInput): Promise<{ job: { id: string; status: string }; created: boolean }>;
 }
 
 export interface TaskRouteDeps {

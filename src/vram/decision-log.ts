@@ -14,7 +14,7 @@ export class DecisionLog {
   private count = 0;
 
   constructor(
-    private readonly capacity: number,
+    capacity: number,
     private readonly logger?: SchedulerLogger,
   ) {
     this.ring = new Array<Decision | undefined>(Math.max(1, capacity));

@@ -53,25 +53,21 @@ const IMGLY_ISNET: SegmentationModelSpec = {
  * sessions (`u2net.py`, `dis_general_use.py`); RMBG-1.4 follows BRIA's preprocessor config
  * (rescale 1/255, mean 0.5, std 1) and its `postprocess_image` min-max scaling.
  */
+/** rembg's u2net and its small twin share one contract. */
+const U2NET = {
+  inputName: 'input.1',
+  inputSize: [320, 320],
+  mean: IMAGENET_MEAN,
+  std: IMAGENET_STD,
+  stretchToMax: true,
+  maskScaling: 'minmax',
+} as const;
+
 export const SEGMENTATION_MODELS = {
   'isnet-general': IMGLY_ISNET,
   'isnet-general-small': IMGLY_ISNET,
-  u2net: {
-    inputName: 'input.1',
-    inputSize: [320, 320],
-    mean: IMAGENET_MEAN,
-    std: IMAGENET_STD,
-    stretchToMax: true,
-    maskScaling: 'minmax',
-  },
-  u2netp: {
-    inputName: 'input.1',
-    inputSize: [320, 320],
-    mean: IMAGENET_MEAN,
-    std: IMAGENET_STD,
-    stretchToMax: true,
-    maskScaling: 'minmax',
-  },
+  u2net: U2NET,
+  u2netp: U2NET,
   'isnet-general-use': {
     inputName: 'input_image',
     inputSize: [1024, 1024],
