@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { AppError } from '../../src/errors.js';
 import { ConcurrencyGate } from '../../src/middleware/overload.js';
+import { pngDeclaring } from '../image/samples.js';
 import { invertTask, postJson, samplePng, startTestApp, type TestApp } from '../kit/app.js';
 import { Router } from 'express';
 
@@ -69,6 +70,15 @@ describe('the JSON task contract', () => {
     const res = await postJson(`${app.url}/api/v1/test/invert`, { image: gif.toString('base64') });
     assert.equal(res.status, 415);
     assert.equal((await envelope(res)).error?.code, 'UNSUPPORTED_FORMAT');
+  });
+
+  test('answers 413 IMAGE_TOO_LARGE naming the limit for a PNG whose header declares 30000×30000, before decoding', async () => {
+    const bomb = pngDeclaring(30000, 30000);
+    const res = await postJson(`${app.url}/api/v1/test/invert`, { image: bomb.toString('base64') });
+    assert.equal(res.status, 413);
+    const body = await envelope(res);
+    assert.equal(body.error?.code, 'IMAGE_TOO_LARGE');
+    assert.match(body.error!.message, /40,?000,?000|40 ?MP|limit/i);
   });
 
   test('answers 404 NOT_FOUND in the envelope for an unknown route', async () => {
@@ -234,6 +244,19 @@ describe('CORS', () => {
 });
 
 describe('limits', () => {
+  test('answers 413 PAYLOAD_TOO_LARGE for a body over MAX_FILE_SIZE, and keeps serving', async () => {
+    const app = await startTestApp({ env: { MAX_FILE_SIZE: '2kb' } });
+    try {
+      const big = new Uint8Array(64 * 1024).fill(7);
+      const res = await fetch(`${app.url}/v1/test-invert`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: big });
+      assert.equal(res.status, 413);
+      assert.equal((await envelope(res)).error?.code, 'PAYLOAD_TOO_LARGE');
+      assert.equal((await fetch(`${app.url}/health`)).status, 200);
+    } finally {
+      await app.close();
+    }
+  });
+
   test('answers 429 RATE_LIMITED with Retry-After past RATE_LIMIT_PER_MINUTE', async () => {
     const app = await startTestApp({ env: { RATE_LIMIT_PER_MINUTE: '2' } });
     try {
