@@ -47,7 +47,8 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
     return;
   }
   if (known) {
-    if (known.status >= 500) req.log?.error({ err: known, cause: known.cause }, known.message);
+    // 503/504s (not ready, overloaded, timeout) are states the request line already records.
+    if (known.status === 500) req.log?.error({ err: known, cause: known.cause }, known.message);
     sendError(res, known);
     return;
   }

@@ -19,7 +19,7 @@ export function requestContext(logger: Logger): RequestHandler {
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - (res.locals.startedAt as bigint)) / 1e6;
       const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : req.path;
-      const level = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
+      const level = res.statusCode === 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
       req.log[level]({ method: req.method, route, status: res.statusCode, durationMs: Math.round(ms * 10) / 10 }, 'request');
     });
     next();
