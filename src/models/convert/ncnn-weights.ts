@@ -1,27 +1,10 @@
+import { halfToFloat } from './half.js';
 import { NcnnFormatError } from './ncnn-param.js';
 
 /** Tag before a weight blob stored as IEEE half floats, padded to a 4-byte boundary. */
 export const TAG_FP16 = 0x01306b47;
 /** Tag before a weight blob stored as raw 32-bit floats. */
 export const TAG_FP32 = 0;
-
-let halfTable: Float32Array | undefined;
-
-/** All 65536 half-float bit patterns as float32: one lookup per weight. */
-function halfToFloatTable(): Float32Array {
-  if (halfTable) return halfTable;
-  const table = new Float32Array(65536);
-  for (let h = 0; h < 65536; h++) {
-    const sign = h & 0x8000 ? -1 : 1;
-    const exp = (h >> 10) & 0x1f;
-    const frac = h & 0x3ff;
-    if (exp === 0) table[h] = sign * frac * 2 ** -24;
-    else if (exp === 31) table[h] = frac ? NaN : sign * Infinity;
-    else table[h] = sign * (1 + frac / 1024) * 2 ** (exp - 15);
-  }
-  halfTable = table;
-  return table;
-}
 
 /**
  * Reads an ncnn `.bin` in layer order. Weight blobs carry a 4-byte tag (fp16 or fp32); biases and
@@ -55,11 +38,7 @@ export class NcnnWeights {
       );
     }
     const bytes = this.take(Math.ceil((count * 2) / 4) * 4, what);
-    const halves = new Uint16Array(bytes.buffer, 0, count);
-    const table = halfToFloatTable();
-    const out = new Float32Array(count);
-    for (let i = 0; i < count; i++) out[i] = table[halves[i] as number] as number;
-    return out;
+    return halfToFloat(new Uint16Array(bytes.buffer, 0, count));
   }
 
   /** `count` raw fp32 values, no tag. */

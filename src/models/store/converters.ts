@@ -7,7 +7,7 @@ export type ConverterRegistry = Record<ConverterName, () => Promise<Converter>>;
 
 function fileEndingWith(inputs: ReadonlyMap<string, Uint8Array>, ext: string): Uint8Array {
   const hits = [...inputs].filter(([name]) => name.endsWith(ext));
-  if (hits.length !== 1) throw new Error(`the ncnn converter needs exactly one ${ext} file, got ${hits.length}`);
+  if (hits.length !== 1) throw new Error(`the converter needs exactly one ${ext} file, got ${hits.length}`);
   return hits[0]![1];
 }
 
@@ -16,5 +16,9 @@ export const CONVERTERS: ConverterRegistry = {
   ncnn: async () => {
     const { convertNcnnToOnnx } = await import('../convert/ncnn.js');
     return (inputs) => convertNcnnToOnnx(new TextDecoder().decode(fileEndingWith(inputs, '.param')), fileEndingWith(inputs, '.bin'));
+  },
+  'fp16-to-fp32': async () => {
+    const { widenFp16Model } = await import('../convert/fp16-to-fp32.js');
+    return (inputs) => widenFp16Model(fileEndingWith(inputs, '.onnx'));
   },
 };

