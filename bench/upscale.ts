@@ -21,6 +21,7 @@ import { parseOptions } from '../src/tasks/options.js';
 import { UpscaleOptions, upscaleTask } from '../src/tasks/upscale.js';
 import { directRunner } from '../test/kit/direct-runner.js';
 import { realModelPath } from '../test/kit/real-models.js';
+import { seamError } from '../test/kit/pixels.js';
 
 const ALL_MODELS = ['realesrgan-x4fast', 'realesr-animevideov3-x4', 'realesr-animevideov3-x2', 'realesr-animevideov3-x3', 'realesrgan-x4plus-anime', 'realesrgan-x4plus'];
 const SCALE: Record<string, number> = { 'realesr-animevideov3-x2': 2, 'realesr-animevideov3-x3': 3 };
@@ -72,17 +73,6 @@ async function tileVsRaw(id: string, runs: number): Promise<void> {
     `  ${id.padEnd(24)} raw session.run ${rawMs.toFixed(0).padStart(6)} ms   tile path ${tileMs.toFixed(0).padStart(6)} ms   ` +
       `of which tile copy + blend ${jsMs.toFixed(1)} ms`,
   );
-}
-
-function seamError(a: Buffer, b: Buffer): { over2: number; worst: number } {
-  let over2 = 0;
-  let worst = 0;
-  for (let i = 0; i < a.length; i += 3) {
-    const d = Math.max(Math.abs(a[i]! - b[i]!), Math.abs(a[i + 1]! - b[i + 1]!), Math.abs(a[i + 2]! - b[i + 2]!));
-    if (d > 2) over2 += 1;
-    worst = Math.max(worst, d);
-  }
-  return { over2: over2 / (a.length / 3), worst };
 }
 
 async function tilingOverhead(runs: number): Promise<void> {

@@ -11,6 +11,7 @@ import { parseOptions } from '../../src/tasks/options.js';
 import type { TaskContext } from '../../src/tasks/types.js';
 import { UpscaleOptions, upscaleTask } from '../../src/tasks/upscale.js';
 import { directRunner } from '../kit/direct-runner.js';
+import { seamError } from '../kit/pixels.js';
 import { realModelPath } from '../kit/real-models.js';
 
 const fixture = (name: string) => path.resolve(process.cwd(), '../shared/fixtures', name);
@@ -58,16 +59,7 @@ describe('upscale with the real realesrgan-x4fast weights', async () => {
     const tiled = await upscaled(img, { tileSize: 64 });
     assert.equal(single.metadata.tiles, 1);
     assert.ok((tiled.metadata.tiles as number) >= 12);
-    const a = single.pixels.data;
-    const b = tiled.pixels.data;
-    let over2 = 0;
-    let worst = 0;
-    for (let i = 0; i < a.length; i += 3) {
-      const d = Math.max(Math.abs(a[i]! - b[i]!), Math.abs(a[i + 1]! - b[i + 1]!), Math.abs(a[i + 2]! - b[i + 2]!));
-      if (d > 2) over2 += 1;
-      worst = Math.max(worst, d);
-    }
-    const fraction = over2 / (a.length / 3);
+    const { over2: fraction, worst } = seamError(single.pixels.data, tiled.pixels.data);
     assert.ok(fraction <= 0.001, `${(fraction * 100).toFixed(3)}% of pixels beyond 2/255`);
     assert.ok(worst <= 10, `worst pixel ${worst}/255`);
   });
