@@ -1,4 +1,4 @@
-import express, { Router, type Request, type Response } from 'express';
+import express, { Router, type Response } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Config } from '../config.js';
@@ -13,11 +13,8 @@ import { parseOptions } from '../tasks/options.js';
 import { similarity } from '../tasks/face/embed.js';
 import { DEFAULT_MATCH_THRESHOLD } from '../tasks/face/match.js';
 import { FACE_MODEL_IDS } from '../tasks/face/models.js';
-import {
-  FACE_DETECTORS, FACE_PLUGINS, analyzeFaces, toOriginalPixels,
-  type AnalyzeOptions, type AnalyzedFace, type FaceAnalysis,
-} from '../tasks/face/pipeline.js';
-import { DETECT_ONLY_SIDE, MAX_ANALYSIS_SIDE, decodeRgb } from '../tasks/face/raster.js';
+import type { AnalyzeOptions, AnalyzedFace } from '../tasks/face/pipeline.js';
+import { analyseImage, detectionOptions, round2, roundTimings, type FaceImageAnalysis } from '../tasks/face-detect.js';
 
 export interface FaceRouteDeps {
   runner: ModelRunner;
@@ -26,31 +23,12 @@ export interface FaceRouteDeps {
   logger: Logger;
 }
 
-/** Comma-separated text (form fields, query strings) or a JSON array. */
-const pluginList = z.preprocess(
-  (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v),
-  z.array(z.enum(FACE_PLUGINS)),
-);
-
-const detection = {
-  detector: z.enum(FACE_DETECTORS).default('ultraface'),
-  minScore: z.number().min(0).max(1).optional(),
-  iouThreshold: z.number().min(0).max(1).default(0.4),
-};
 const threshold = z.number().min(-1).max(1).default(DEFAULT_MATCH_THRESHOLD);
 
-const DetectOptions = z.strictObject({
-  ...detection,
-  plugins: pluginList.default([]),
-  limit: z.number().int().min(1).max(100).default(20),
-});
-const AnalyzeOptionsSchema = DetectOptions.extend({
-  plugins: pluginList.default(['landmarks', 'antispoof', 'age', 'gender', 'pose', 'expression']),
-});
-const VerifyOptions = z.strictObject({ ...detection, threshold });
-const EnrolOptions = z.strictObject({ ...detection });
+const VerifyOptions = z.strictObject({ ...detectionOptions, threshold });
+const EnrolOptions = z.strictObject({ ...detectionOptions });
 const RecognizeOptions = z.strictObject({
-  ...detection,
+  ...detectionOptions,
   threshold,
   k: z.number().int().min(1).max(50).default(3),
   limit: z.number().int().min(1).max(100).default(20),
@@ -64,18 +42,6 @@ const Page = z.object({
   offset: z.coerce.number().int().min(0).default(0),
 });
 
-/** Embeddings are compact in JSON at 6 decimals (cosine error < 1e-5). */
-function serialiseFace(face: AnalyzedFace): Record<string, unknown> {
-  const { embedding, ...rest } = face;
-  if (!embedding) return rest;
-  return { ...rest, embedding: { vector: Array.from(embedding.vector, (v) => Math.round(v * 1e6) / 1e6), ms: embedding.ms } };
-}
-
-function roundTimings(t: FaceAnalysis['timings']): Record<string, { ms: number; inferenceMs: number }> {
-  return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, { ms: round2(v.ms), inferenceMs: round2(v.inferenceMs) }]));
-}
-
-const round2 = (v: number) => Math.round(v * 100) / 100;
 const owner = (res: Response) => String(res.locals.owner ?? 'anonymous');
 const runOptions = (res: Response): RunOptions => (res.locals.signal ? { signal: res.locals.signal as AbortSignal } : {});
 
@@ -90,21 +56,14 @@ export function faceRoutes(deps: FaceRouteDeps): Router {
 /** What the routes share: intake limits and the analyse-one-image step. */
 interface FaceService {
   limits: { maxFileSize: number; maxPixels: number };
-  analyse(image: ValidatedImage, opts: AnalyzeOptions, res: Response): Promise<FaceAnalysis & { image: { width: number; height: number } }>;
+  analyse(image: ValidatedImage, opts: AnalyzeOptions, res: Response): Promise<FaceImageAnalysis>;
   /** The largest face's embedding, or 400 INVALID_IMAGE naming the field when there is none. */
   largestEmbedding(image: ValidatedImage, opts: z.output<typeof EnrolOptions>, field: string, res: Response): Promise<{ face: AnalyzedFace; vector: Float32Array }>;
 }
 
 function faceService(deps: FaceRouteDeps): FaceService {
   const limits = { maxFileSize: deps.config.MAX_FILE_SIZE, maxPixels: deps.config.MAX_IMAGE_PIXELS };
-  async function analyse(image: ValidatedImage, opts: AnalyzeOptions, res: Response) {
-    const side = opts.plugins.length > 0 ? MAX_ANALYSIS_SIDE : DETECT_ONLY_SIDE;
-    const { img, scale, original } = await decodeRgb(image.buffer, side).catch((err: unknown) => {
-      throw new AppError('INVALID_IMAGE', 'The image could not be decoded; send an intact JPEG, PNG or WebP.', { cause: err });
-    });
-    const analysis = await analyzeFaces(deps.runner, img, opts, runOptions(res));
-    return { ...analysis, faces: toOriginalPixels(analysis.faces, scale), image: original };
-  }
+  const analyse = (image: ValidatedImage, opts: AnalyzeOptions, res: Response) => analyseImage(deps.runner, image, opts, runOptions(res));
   async function largestEmbedding(image: ValidatedImage, opts: z.output<typeof EnrolOptions>, field: string, res: Response) {
     const analysis = await analyse(image, { ...opts, plugins: ['embedding'], limit: 100, largestOnly: true }, res);
     const face = analysis.faces[0];
@@ -118,20 +77,8 @@ function faceService(deps: FaceRouteDeps): FaceService {
   return { limits, analyse, largestEmbedding };
 }
 
+/** /detect and /analyze are tasks (src/tasks/face-detect.ts), served by the generic task routes. */
 function mountImageRoutes(router: Router, svc: FaceService): void {
-  /** /detect runs the plugins asked for; /analyze (the seed's face/analyze) defaults to every attribute. */
-  const detectRoute = (schema: typeof DetectOptions) => async (req: Request, res: Response) => {
-    const { images, options } = await readImageRequest(req, svc.limits);
-    const analysis = await svc.analyse(images.image!, parseOptions(schema, options), res);
-    sendSuccess(res, {
-      image: analysis.image,
-      faces: analysis.faces.map(serialiseFace),
-      timings: roundTimings(analysis.timings),
-    });
-  };
-  router.post('/detect', detectRoute(DetectOptions));
-  router.post('/analyze', detectRoute(AnalyzeOptionsSchema));
-
   router.post('/verify', async (req, res) => {
     const { images, options } = await readImageRequest(req, { ...svc.limits, imageFields: ['source', 'target'] });
     const { threshold: t, ...detect } = parseOptions(VerifyOptions, options);

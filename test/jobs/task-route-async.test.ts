@@ -3,6 +3,9 @@ import { test } from 'node:test';
 import sharp from 'sharp';
 import { invertModel, invertTask, postJson, samplePng, startTestApp } from '../kit/app.js';
 import { directRunner } from '../kit/direct-runner.js';
+import { validateImage } from '../../src/image/validate.js';
+import { faceDetectTask } from '../../src/tasks/face-detect.js';
+import { tinyFaceModels } from '../face/tiny-face-models.js';
 import { createHarness, untilStatus } from './kit.js';
 
 function harness() {
@@ -44,6 +47,26 @@ test('?async=true refuses bad options at once, before a job exists', async () =>
     assert.equal(h.queue.list('anonymous', { limit: 10 }).jobs.length, 0);
   } finally {
     await app.close();
+    await h.queue.close();
+  }
+});
+
+test('face detection runs as a job and its JSON result is served with the faces found', async () => {
+  const runner = directRunner(tinyFaceModels([{ box: [0.25, 0.2, 0.5, 0.6], score: 0.95 }]));
+  const h = createHarness([faceDetectTask], {}, { runner });
+  h.queue.start();
+  try {
+    const image = await validateImage(await samplePng(320, 240), { maxFileSize: 1e6, maxPixels: 1e6 });
+    const { job } = await h.queue.submit({ owner: 'anonymous', operation: 'face-detect', image, options: { plugins: 'age,gender' } });
+    const completed = untilStatus(h.queue, job.id, 'completed');
+    if (h.queue.get(job.id, 'anonymous').status !== 'completed') await completed;
+    const result = await h.queue.result(job.id, 'anonymous');
+    assert.equal(result.kind, 'json');
+    const data = JSON.parse(result.body.toString('utf8')) as { faces: { box: { x1: number }; age?: unknown; gender?: unknown }[] };
+    assert.equal(data.faces.length, 1);
+    assert.ok(Math.abs(data.faces[0]!.box.x1 - 80) < 2, 'the box is in original pixels');
+    assert.ok(data.faces[0]!.age && data.faces[0]!.gender, 'the plugins asked for ran');
+  } finally {
     await h.queue.close();
   }
 });
