@@ -99,7 +99,7 @@ export async function startService(config: Config, logger: Logger, opts: Service
   const server = app.listen(config.PORT, config.HOST);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   const closers: Closer[] = [
-    { name: 'jobs', close: () => queue.close() },
+    { name: 'jobs', close: () => queue.close(), withDrain: true },
     { name: 'models', close: () => manager.close() },
     { name: 'database', close: () => { db.close(); } },
   ];

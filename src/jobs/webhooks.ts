@@ -45,10 +45,9 @@ export class WebhookDispatcher {
 
   constructor(private readonly o: WebhookOptions) {}
 
-  /** Called once a job with a webhook reaches completed or failed. */
+  /** Called once a job with a webhook reached completed or failed (its webhook row is already pending). */
   enqueue(job: JobRow): void {
     if (!job.webhook_url || this.closed) return;
-    this.o.store.setWebhookState(job.id, { webhook_status: 'pending', webhook_attempts: 0, webhook_next_at: this.o.clock.now() });
     this.schedule(job.id, 0);
   }
 

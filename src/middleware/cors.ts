@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 
-const ALLOWED_HEADERS = 'Authorization, Content-Type, X-Request-Id, X-API-Key, Idempotency-Key, Prefer, Last-Event-ID';
+const ALLOWED_HEADERS = 'Authorization, Content-Type, X-Request-Id, X-API-Key, X-Admin-Key, X-Webhook-Url, Idempotency-Key, Prefer, Last-Event-ID';
 
 /** CORS per CORS_ORIGINS ('*' or a list); preflights answered here with 204. */
 export function cors(origins: '*' | string[]): RequestHandler {

@@ -26,6 +26,8 @@ export class ConcurrencyGate {
 
   /** Resolves with a release function; rejects with OVERLOADED when the queue is full. */
   async acquire(signal?: AbortSignal): Promise<() => void> {
+    // An abort listener added to an already-aborted signal never fires: such a caller would wait forever.
+    signal?.throwIfAborted();
     if (this.inFlight < this.limit) {
       this.inFlight += 1;
       return this.releaser();

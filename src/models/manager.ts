@@ -149,7 +149,8 @@ export class ModelManager implements ModelRunner {
     const modelPath = await this.opts.store.ensure(modelId);
     const res = await this.opts.pool.load(keyOf(modelId, device), { modelPath, device });
     this.opts.logger.info({ modelId, device, loadMs: Math.round(res.loadMs), measuredMB: res.measuredMB }, `loaded ${modelId} on ${device}`);
-    return res.measuredMB > 0 ? { measuredMB: res.measuredMB } : {};
+    // The pool measures host RSS around session creation: a CPU footprint, never a VRAM one.
+    return device === 'cpu' && res.measuredMB > 0 ? { measuredMB: res.measuredMB } : {};
   }
 
   /** A crashed worker took these sessions with it; the scheduler frees their memory and the next request reloads. */

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import type { Config } from '../config.js';
-import { AppError } from '../errors.js';
 import { decodeRaw } from '../image/decode.js';
 import { encodeImage } from '../image/encode.js';
 import type { RawImage } from '../image/raw.js';
@@ -67,6 +66,19 @@ export function autoTileSize(model: UpscalerName, config: Pick<Config, 'CPU_MODE
   return Math.max(size, 4 * tilePad + 2);
 }
 
+/**
+ * Tile size and pad: an explicit pair was checked by the schema; a pad alone sizes the automatic
+ * tile around it; a size alone takes the model's pad, narrowed to what fits that tile.
+ */
+function tiling(options: UpscaleOptions, model: UpscalerName, config: Config): { tileSize: number; tilePad: number } {
+  if (options.tileSize === undefined) {
+    const tilePad = options.tilePad ?? UPSCALERS[model].tilePad;
+    return { tileSize: autoTileSize(model, config, tilePad), tilePad };
+  }
+  const fits = Math.floor((options.tileSize - 2) / 4);
+  return { tileSize: options.tileSize, tilePad: options.tilePad ?? Math.min(UPSCALERS[model].tilePad, fits) };
+}
+
 async function withAlpha(source: RawImage, rgb: RawImage): Promise<RawImage> {
   if (source.channels !== 4) return rgb;
   return attachAlpha(rgb, await resizeChannel(takeChannel(source, 3), rgb.width, rgb.height));
@@ -83,10 +95,7 @@ async function run(image: ValidatedImage, options: UpscaleOptions, ctx: TaskCont
   const started = performance.now();
   const model = upscalerFor(options, ctx.config);
   const plan = planFor(image, options, model, ctx.config);
-  const tilePad = options.tilePad ?? UPSCALERS[model].tilePad;
-  const tileSize = options.tileSize ?? autoTileSize(model, ctx.config, tilePad);
-  const tileProblem = checkTileOptions(tileSize, tilePad);
-  if (tileProblem) throw new AppError('INVALID_OPTIONS', `Invalid options: tileSize: ${tileProblem}`, { details: { issues: [{ path: 'tileSize', message: tileProblem }] } });
+  const { tileSize, tilePad } = tiling(options, model, ctx.config);
   const source = await decodeRaw(image);
   const decodeMs = performance.now() - started;
   const passes = await runPlan(source, plan, {

@@ -3,7 +3,7 @@ import type { DeviceId, Lease, LoadTicket, Placement, SchedulerLogger, Victim } 
 
 /** What the executor needs from the session owner (the ModelManager's worker pool, or a fake). */
 export interface SessionDriver {
-  /** Creates the session and runs its warm-up; resolves with the measured footprint when known. */
+  /** Creates the session; resolves with its measured footprint when one is known for that device. */
   load(modelId: string, device: DeviceId): Promise<{ measuredMB?: number } | void>;
   /** Disposes the session. */
   unload(modelId: string, device: DeviceId): Promise<void>;

@@ -44,6 +44,19 @@ describe('face pipeline on tiny models', () => {
     assert.deepEqual(runner.calls, ['face-detect']);
   });
 
+  test('a detection in the letterbox padding neither fails the request nor takes the limit slot', async () => {
+    // A 120×240 photo fills the middle 120 of the 320-wide input: x < 100/320 is padding.
+    const padding = { box: [0.05, 0.2, 0.25, 0.5] as [number, number, number, number], score: 0.99 };
+    const face = { box: [140 / 320, 60 / 240, 180 / 320, 120 / 240] as [number, number, number, number], score: 0.9 };
+    const runner = directRunner(tinyFaceModels([padding, face]));
+    const photo = await sharp({ create: { width: 120, height: 240, channels: 3, background: { r: 120, g: 110, b: 100 } } }).png().toBuffer();
+    const { img } = await decodeRgb(photo);
+    const { faces } = await analyzeFaces(runner, img, { ...OPTS, limit: 1, plugins: ['embedding'] });
+    assert.equal(faces.length, 1);
+    assert.equal(faces[0]!.score, 0.9);
+    assert.equal(faces[0]!.embedding?.vector.length, 512);
+  });
+
   test('runs every plugin once per face (the models have a fixed batch of 1) with decoded results', async () => {
     const runner = directRunner(tinyFaceModels(FACES));
     const { img } = await decodeRgb(await twoFacePhoto());

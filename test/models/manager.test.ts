@@ -93,7 +93,8 @@ describe('ModelManager under failure', () => {
       const wall = performance.now() - started;
       clearInterval(timer);
       assert.ok(res.inferenceMs > 100, `the run is long enough to matter (${res.inferenceMs} ms)`);
-      assert.ok(ticks >= Math.floor(wall / 5 / 4), `a 5 ms timer ticked ${ticks} times during ${Math.round(wall)} ms`);
+      // Inference on the main thread would allow 0–1 ticks; a tenth of the ideal rate leaves room for a loaded CI machine.
+      assert.ok(ticks >= Math.max(3, Math.floor(wall / 5 / 10)), `a 5 ms timer ticked ${ticks} times during ${Math.round(wall)} ms`);
     } finally {
       await kit.close();
     }

@@ -91,6 +91,15 @@ describe('ModelStore with url sources', () => {
     assert.equal((await store.verify('depth')).ok, true);
   });
 
+  test('pull (as npm start and the CLI run it) resumes a .partial instead of discarding it', async () => {
+    seen.length = 0;
+    const { store, modelDir } = storeFor([urlModel('depth', '/model.onnx', sha(payload))]);
+    fs.writeFileSync(path.join(modelDir, 'depth.onnx.partial'), payload.subarray(0, 5000));
+    const [outcome] = await store.pull(['depth']);
+    assert.equal(outcome!.ok, true);
+    assert.deepEqual(seen.map((r) => r.range), ['bytes=5000-']);
+  });
+
   test('follows redirects and records the digest on first use when the manifest has none', async () => {
     const { store, modelDir } = storeFor([urlModel('depth', '/moved.onnx')]);
     const file = await store.ensure('depth');

@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { createShutdown } from '../../src/shutdown.js';
 import { tempDir } from '../kit/onnx.js';
 
-test('shutdown lets an in-flight request finish, refuses new connections, then closes components in order', async () => {
+test('shutdown stops the job queue at once, lets an in-flight request finish, refuses new connections, then closes the rest in order', async () => {
   let finish!: () => void;
   const gate = new Promise<void>((r) => (finish = r));
   let entered!: () => void;
@@ -23,7 +23,8 @@ test('shutdown lets an in-flight request finish, refuses new connections, then c
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const closed: string[] = [];
   const shutdown = createShutdown(server, [
-    { name: 'jobs', close: () => void closed.push('jobs') },
+    { name: 'jobs', close: () => void closed.push('jobs'), withDrain: true },
+    { name: 'models', close: () => void closed.push('models') },
     { name: 'db', close: () => void closed.push('db') },
   ], 5000, pino({ level: 'silent' }));
 
@@ -32,11 +33,11 @@ test('shutdown lets an in-flight request finish, refuses new connections, then c
   const stopping = shutdown();
   assert.equal(shutdown(), stopping, 'a second call returns the same promise');
   await assert.rejects(fetch(`${url}/slow`, { headers: { connection: 'close' } }), 'new connections are refused');
-  assert.deepEqual(closed, [], 'nothing closes while a request is in flight');
+  assert.deepEqual(closed, ['jobs'], 'only the withDrain closer starts while a request is in flight');
   finish();
   assert.deepEqual(await (await slow).json(), { done: true });
   await stopping;
-  assert.deepEqual(closed, ['jobs', 'db']);
+  assert.deepEqual(closed, ['jobs', 'models', 'db']);
 });
 
 test('shutdown cuts requests that outlast SHUTDOWN_TIMEOUT', async () => {

@@ -158,6 +158,13 @@ describe('upscale task', () => {
     assert.equal(result.kind === 'image' && result.metadata.tilePad, 40);
   });
 
+  test('a tileSize without tilePad narrows the model\'s pad to fit the tile instead of failing', async () => {
+    const runner = directRunner(NEAREST);
+    const result = await upscaleTask.run(await image(40, 30), options({ model: 'realesrgan-x4plus', tileSize: 32 }), context(runner).ctx);
+    assert.equal(result.kind === 'image' && result.metadata.tilePad, 7, 'floor((32 − 2) / 4) instead of the RRDB default 40');
+    assert.equal(result.kind === 'image' && result.metadata.tileSize, 32);
+  });
+
   test('answers 413 IMAGE_TOO_LARGE with the largest input allowed, before decoding or running anything', async () => {
     const runner = directRunner(NEAREST);
     const huge: ValidatedImage = { buffer: Buffer.from('not decoded'), format: 'png', width: 3000, height: 2000, hasAlpha: false };

@@ -129,10 +129,16 @@ export class ModelStore {
   }
 
   async remove(id: string): Promise<void> {
+    await this.discard(id, { partials: true });
+  }
+
+  /** Deletes a model's files and digest records (and, on request, any interrupted downloads). */
+  private async discard(id: string, opts: { partials?: boolean } = {}): Promise<void> {
     for (const f of sourceFiles(this.spec(id).source)) {
       const file = path.join(this.opts.modelDir, f.file);
       this.verified.delete(file);
-      await Promise.all([file, recordPath(file), `${file}.partial`].map((p) => fs.promises.rm(p, { force: true })));
+      const paths = opts.partials ? [file, recordPath(file), `${file}.partial`] : [file, recordPath(file)];
+      await Promise.all(paths.map((p) => fs.promises.rm(p, { force: true })));
     }
   }
 
@@ -162,13 +168,17 @@ export class ModelStore {
   /** Fetches the models among `specs` that need it; resolves to the errors of those that failed. */
   private async fetchNeeded(specs: ModelSpec[], repair: boolean): Promise<Map<string, AppError>> {
     const need: ModelSpec[] = [];
+    const broken: ModelSpec[] = [];
     for (const s of specs) {
       const status = this.status(s.id);
-      if (status === 'missing' || (repair && (status === 'corrupt' || !(await this.verify(s.id)).ok))) need.push(s);
+      if (status === 'missing') need.push(s);
+      else if (repair && (status === 'corrupt' || !(await this.verify(s.id)).ok)) broken.push(s);
     }
-    if (need.length === 0) return new Map();
+    if (need.length + broken.length === 0) return new Map();
     await fs.promises.mkdir(this.opts.modelDir, { recursive: true });
-    for (const s of need) if (repair) await this.remove(s.id);
+    // A missing model may have a .partial download to resume; only broken files are discarded.
+    for (const s of broken) await this.discard(s.id);
+    need.push(...broken);
     return this.fetchAll(need.map((s) => planFetch(s, this.planContext())));
   }
 
@@ -241,7 +251,7 @@ export class ModelStore {
     }
     const result = await checkFile(file, expected);
     if (result.state === 'ok' && stamp) this.verified.set(file, { stamp, sha256: result.sha256 });
-    else if (result.state !== 'missing') this.verified.set(file, 'corrupt');
+    else if (result.state !== 'ok' && result.state !== 'missing') this.verified.set(file, 'corrupt');
     return result;
   }
 }

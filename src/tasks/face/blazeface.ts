@@ -1,6 +1,6 @@
 import { float32 } from '../../models/tensor.js';
 import type { FaceDetector, DetectedFace } from './detect.js';
-import { nms, unletterboxBox, type Letterbox, type Point, type SizeWH } from './geometry.js';
+import { hasArea, nms, unletterboxBox, type Letterbox, type Point, type SizeWH } from './geometry.js';
 import { letterboxInput } from './letterbox-input.js';
 import { FACE_MODEL_IDS, outputData } from './models.js';
 import { PLUS_MINUS_ONE } from './raster.js';
@@ -91,17 +91,19 @@ export function blazeFaceDetector(
     async detect(runner, img, opts, run = {}) {
       const { data, letterbox } = await letterboxInput(img, input, PLUS_MINUS_ONE, 'hwc');
       const result = await runner.run(modelId, { 'input:0': float32(data, [1, spec.size, spec.size, 3]) }, run);
-      const candidates = spec.heads.flatMap((h) => decodeBlazeHead(
-        outputData(result.outputs, h.scores, modelId),
-        outputData(result.outputs, h.boxes, modelId),
-        h.cells, h.anchorsPerCell, spec.size, opts.minScore,
-      ));
-      const faces = nms(candidates, opts.iouThreshold, opts.limit).map((c) => ({
-        ...unletterboxBox(c, letterbox, img),
-        score: c.score,
-        keypoints: c.keypoints.map((p) => unletterboxPoint(p, letterbox, img)),
-      }));
-      return { faces, inferenceMs: result.inferenceMs };
+      const candidates = spec.heads
+        .flatMap((h) => decodeBlazeHead(
+          outputData(result.outputs, h.scores, modelId),
+          outputData(result.outputs, h.boxes, modelId),
+          h.cells, h.anchorsPerCell, spec.size, opts.minScore,
+        ))
+        .map((c) => ({
+          ...unletterboxBox(c, letterbox, img),
+          score: c.score,
+          keypoints: c.keypoints.map((p) => unletterboxPoint(p, letterbox, img)),
+        }))
+        .filter(hasArea);
+      return { faces: nms(candidates, opts.iouThreshold, opts.limit), inferenceMs: result.inferenceMs };
     },
   };
 }

@@ -1,6 +1,6 @@
 import type { ModelRunner, RunOptions } from '../../models/runner.js';
 import { float32 } from '../../models/tensor.js';
-import { nms, unletterboxBox, type Point, type ScoredBox, type SizeWH } from './geometry.js';
+import { hasArea, nms, unletterboxBox, type Point, type ScoredBox, type SizeWH } from './geometry.js';
 import { letterboxInput } from './letterbox-input.js';
 import { FACE_MODEL_IDS, outputData } from './models.js';
 import { PLUS_MINUS_ONE, type RgbImage } from './raster.js';
@@ -50,10 +50,10 @@ export function ultraFaceDetector(modelId: string = FACE_MODEL_IDS.detect): Face
       const result = await runner.run(modelId, { input: float32(data, dims) }, run);
       const scores = outputData(result.outputs, 'scores', modelId);
       const boxes = outputData(result.outputs, 'boxes', modelId);
-      const candidates = decodeUltraFace(scores, boxes, opts.minScore, ULTRAFACE_INPUT);
-      const kept = nms(candidates, opts.iouThreshold, opts.limit);
-      const faces = kept.map((b) => ({ ...unletterboxBox(b, letterbox, img), score: b.score }));
-      return { faces: faces.filter((f) => f.x2 - f.x1 >= 1 && f.y2 - f.y1 >= 1), inferenceMs: result.inferenceMs };
+      const candidates = decodeUltraFace(scores, boxes, opts.minScore, ULTRAFACE_INPUT)
+        .map((b) => ({ ...unletterboxBox(b, letterbox, img), score: b.score }))
+        .filter(hasArea);
+      return { faces: nms(candidates, opts.iouThreshold, opts.limit), inferenceMs: result.inferenceMs };
     },
   };
 }

@@ -94,6 +94,14 @@ export function unletterboxBox(b: Box, lb: Letterbox, original: SizeWH): Box {
   };
 }
 
+/**
+ * A detection that fired in the letterbox padding clamps to a box without area; it must not reach
+ * alignment (coincident points) nor take one of the `limit` slots in NMS.
+ */
+export function hasArea(b: Box): boolean {
+  return b.x2 - b.x1 >= 1 && b.y2 - b.y1 >= 1;
+}
+
 export function clamp(v: number, lo: number, hi: number): number {
   return v < lo ? lo : v > hi ? hi : v;
 }
