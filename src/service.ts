@@ -87,7 +87,7 @@ export async function startService(config: Config, logger: Logger, opts: Service
     logger, runner: manager, tasks, jobs: queue,
     health: {
       device: () => device.primary,
-      models: () => manager.list().filter((m) => m.state !== 'unloaded').map((m) => ({ id: m.id, state: m.state, device: m.device ?? undefined })),
+      models: () => manager.loaded(),
     },
     readiness: { isReady: () => ready, reason: () => reason },
     routers: [

@@ -1,15 +1,14 @@
 import type { Logger } from 'pino';
 import type { ModelStats } from '../db/model-stats.js';
 import { AppError, isAppError } from '../errors.js';
-import { PlacementExecutor, type VramScheduler } from '../vram/index.js';
-import type { DeviceId, ModelSpec as SchedulerSpec } from '../vram/types.js';
+import { PlacementExecutor, isOutOfMemory, type VramScheduler } from '../vram/index.js';
+import type { DeviceId, ModelSnapshot, ModelSpec as SchedulerSpec } from '../vram/types.js';
 import type { ModelSpec } from './manifest.js';
 import type { ModelRunner, RunOptions, RunResult } from './runner.js';
 import type { ModelStatus } from './store/model-store.js';
 import { cloneFeeds, type Feeds } from './tensor.js';
 import type { SessionPool, SessionsLostEvent } from './worker/types.js';
 import { QueueFullError, WorkerCrashedError } from './worker/errors.js';
-import { isOutOfMemory } from '../vram/executor.js';
 
 /** What the manager needs of the model store. */
 export interface WeightSource {
@@ -72,7 +71,8 @@ export class ModelManager implements ModelRunner {
   async run(modelId: string, feeds: Feeds, opts: RunOptions = {}): Promise<RunResult> {
     if (this.closed) throw new AppError('NOT_READY', 'The service is shutting down.');
     opts.signal?.throwIfAborted();
-    await this.weightsFor(modelId);
+    // Weights are checked when a session loads, not on every run of a loaded one.
+    this.opts.store.spec(modelId);
     try {
       return await this.executor.withSession(modelId, async (device, mayRetry) => {
         // The pool moves input buffers to the worker; a run that may be retried sends a copy.
@@ -107,11 +107,21 @@ export class ModelManager implements ModelRunner {
 
   info(modelId: string): ModelInfo {
     const spec = this.opts.store.spec(modelId);
-    return this.describe(spec, this.opts.store.status(modelId));
+    return this.describe(spec, this.opts.store.status(modelId), this.sessionsById());
   }
 
   list(): ModelInfo[] {
-    return this.opts.store.list().map((e) => this.describe(e.spec, e.status));
+    const sessions = this.sessionsById();
+    return this.opts.store.list().map((e) => this.describe(e.spec, e.status, sessions));
+  }
+
+  /** Models with a session, from the scheduler's state alone: cheap enough for /health. */
+  loaded(): { id: string; state: string; device: DeviceId }[] {
+    return this.opts.scheduler.snapshot().models.flatMap((m) => (m.device ? [{ id: m.id, state: m.state, device: m.device }] : []));
+  }
+
+  private sessionsById(): Map<string, ModelSnapshot> {
+    return new Map(this.opts.scheduler.snapshot().models.map((m) => [m.id, m]));
   }
 
   async close(): Promise<void> {
@@ -121,8 +131,8 @@ export class ModelManager implements ModelRunner {
     await this.opts.pool.close();
   }
 
-  private describe(spec: ModelSpec, weights: ModelStatus): ModelInfo {
-    const snap = this.opts.scheduler.snapshot().models.find((m) => m.id === spec.id);
+  private describe(spec: ModelSpec, weights: ModelStatus, sessions: Map<string, ModelSnapshot>): ModelInfo {
+    const snap = sessions.get(spec.id);
     const latency = this.opts.stats.latency(spec.id);
     const state = !snap?.device || snap.state === 'unloaded' ? 'unloaded' : snap.state === 'loading' ? 'loading' : snap.device === 'cpu' ? 'cpu' : 'gpu';
     const estimated = snap && Object.keys(snap.estimatedMB).length > 0 ? snap.estimatedMB : { cpu: spec.memoryMB };
@@ -135,8 +145,8 @@ export class ModelManager implements ModelRunner {
     };
   }
 
+  /** Verified weights for a session; missing ones are not fetched behind a request's back. */
   private async weightsFor(modelId: string): Promise<string> {
-    this.opts.store.spec(modelId);
     if (this.opts.store.status(modelId) === 'missing') {
       throw new AppError('MODEL_UNAVAILABLE', `Model ${modelId} is not downloaded: run \`npm run models -- pull ${modelId}\`, or POST /api/v1/models/${modelId}/load.`, {
         details: { modelId },
@@ -146,7 +156,7 @@ export class ModelManager implements ModelRunner {
   }
 
   private async loadSession(modelId: string, device: DeviceId): Promise<{ measuredMB?: number }> {
-    const modelPath = await this.opts.store.ensure(modelId);
+    const modelPath = await this.weightsFor(modelId);
     const res = await this.opts.pool.load(keyOf(modelId, device), { modelPath, device });
     this.opts.logger.info({ modelId, device, loadMs: Math.round(res.loadMs), measuredMB: res.measuredMB }, `loaded ${modelId} on ${device}`);
     // The pool measures host RSS around session creation: a CPU footprint, never a VRAM one.

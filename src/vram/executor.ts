@@ -1,3 +1,4 @@
+import { isOutOfMemory } from './out-of-memory.js';
 import type { VramScheduler } from './scheduler.js';
 import type { DeviceId, Lease, LoadTicket, Placement, SchedulerLogger, Victim } from './types.js';
 
@@ -10,16 +11,7 @@ export interface SessionDriver {
 }
 
 export interface ExecutorOptions {
-  isOutOfMemory?: (err: unknown) => boolean;
   logger?: SchedulerLogger;
-}
-
-/** onnxruntime's CUDA and CPU allocators word an allocation failure in these ways. */
-const OOM_PATTERN = /out of memory|\bOOM\b|cudaErrorMemoryAllocation|CUDNN_STATUS_ALLOC_FAILED|Failed to allocate memory|bad_alloc/i;
-
-export function isOutOfMemory(err: unknown): boolean {
-  if (typeof err === 'object' && err !== null && (err as { oom?: unknown }).oom === true) return true;
-  return OOM_PATTERN.test(err instanceof Error ? err.message : String(err));
 }
 
 interface Deferred {
@@ -47,14 +39,12 @@ function deferred(): Deferred {
 export class PlacementExecutor {
   private readonly loads = new WeakMap<LoadTicket, Deferred>();
   private readonly chains = new Map<string, Promise<unknown>>();
-  private readonly oom: (err: unknown) => boolean;
 
   constructor(
     readonly scheduler: VramScheduler,
     private readonly driver: SessionDriver,
     private readonly opts: ExecutorOptions = {},
   ) {
-    this.oom = opts.isOutOfMemory ?? isOutOfMemory;
     scheduler.onUnload((order) => void this.unload(order.modelId, order.device));
   }
 
@@ -67,7 +57,7 @@ export class PlacementExecutor {
         return lease;
       } catch (err) {
         lease.release();
-        if (attempt > 0 || !this.oom(err)) throw err;
+        if (attempt > 0 || !isOutOfMemory(err)) throw err;
       }
     }
   }
@@ -85,7 +75,7 @@ export class PlacementExecutor {
       try {
         return await fn(lease.device, mayRetry);
       } catch (err) {
-        if (!this.oom(err)) throw err;
+        if (!isOutOfMemory(err)) throw err;
         this.scheduler.runFailed(modelId, lease.device, { oom: true });
         if (!mayRetry) throw err;
       } finally {
@@ -119,7 +109,7 @@ export class PlacementExecutor {
         const result = await this.driver.load(modelId, device);
         this.scheduler.loaded(modelId, device, result?.measuredMB);
       } catch (err) {
-        this.scheduler.loadFailed(modelId, device, { oom: this.oom(err) });
+        this.scheduler.loadFailed(modelId, device, { oom: isOutOfMemory(err) });
         throw err;
       }
     });

@@ -40,6 +40,8 @@ describe('ModelManager.run on real worker-thread sessions', () => {
     assert.equal(info.downloaded, true);
     assert.ok(info.runs >= 2);
     assert.equal(typeof info.p50Ms, 'number');
+    assert.deepEqual(kit.manager.loaded().find((m) => m.id === 'tiny-mask'), { id: 'tiny-mask', state: 'ready', device: 'cpu' });
+    assert.equal(kit.manager.list().filter((m) => m.state !== 'unloaded').length, kit.manager.loaded().length, 'health and the catalogue agree');
   });
 
   test('an unknown model fails with a message naming it', async () => {

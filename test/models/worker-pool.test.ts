@@ -5,7 +5,6 @@ import { Worker } from 'node:worker_threads';
 import pino from 'pino';
 import {
   InferenceError,
-  isOutOfMemoryMessage,
   NoWorkerError,
   PoolClosedError,
   QueueFullError,
@@ -16,6 +15,7 @@ import { InferencePool } from '../../src/models/worker/inference-pool.js';
 import { resolvePoolSize } from '../../src/models/worker/pool-size.js';
 import type { InferencePoolOptions, WorkerExitEvent } from '../../src/models/worker/types.js';
 import type { Feeds, TensorLike } from '../../src/models/tensor.js';
+import { isOutOfMemory } from '../../src/vram/index.js';
 import { crashOnRun } from '../kit/workers.js';
 import { GraphBuilder, heavyConvModel, meanSigmoidModel, nearestUpscaleModel, tempDir, writeModel } from '../kit/onnx.js';
 
@@ -141,10 +141,10 @@ describe('OOM classification', () => {
       'std::bad_alloc',
       'BFCArena::AllocateRawInternal Failed to allocate memory for requested buffer of size 1024',
     ]) {
-      assert.equal(isOutOfMemoryMessage(m), true, m);
+      assert.equal(isOutOfMemory(m), true, m);
       assert.equal(new InferenceError('k', 'run', m).oom, true);
     }
-    assert.equal(isOutOfMemoryMessage('Invalid rank for input: input Got: 3 Expected: 4'), false);
+    assert.equal(isOutOfMemory('Invalid rank for input: input Got: 3 Expected: 4'), false);
   });
 });
 

@@ -1,14 +1,10 @@
+// The one OOM test the scheduler uses; its own module, so worker threads load nothing else of src/vram.
+import { isOutOfMemory } from '../../vram/out-of-memory.js';
+
 /**
  * Errors the inference pool rejects with. They are internal: the ModelManager maps them to AppError
  * codes (crash → PROCESSING_ERROR, retryable; queue full → OVERLOADED; oom → demote to CPU).
  */
-
-/** onnxruntime reports allocation failures with these words (CPU arena, CUDA allocator, std::bad_alloc). */
-const OOM_PATTERN = /out of memory|bad_alloc|Failed to allocate/i;
-
-export function isOutOfMemoryMessage(message: string): boolean {
-  return OOM_PATTERN.test(message);
-}
 
 /** The worker holding the request died (uncaught error, process.exit, heap limit) before answering. */
 export class WorkerCrashedError extends Error {
@@ -35,7 +31,7 @@ export class InferenceError extends Error {
   ) {
     super(`${operation} of ${key} failed: ${message}`);
     this.name = 'InferenceError';
-    this.oom = isOutOfMemoryMessage(message);
+    this.oom = isOutOfMemory(message);
   }
 }
 
