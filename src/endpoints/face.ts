@@ -7,7 +7,9 @@ import { FaceGallery } from '../db/face-gallery.js';
 import { AppError } from '../errors.js';
 import type { ValidatedImage } from '../image/types.js';
 import { sendSuccess } from '../middleware/error-handler.js';
-import { readImageRequest } from '../middleware/image-intake.js';
+import { intakeLimits, readImageRequest } from '../middleware/image-intake.js';
+import { requestOwner } from '../middleware/auth.js';
+import { parseWith } from '../schema.js';
 import type { ModelRunner, RunOptions } from '../models/runner.js';
 import { parseOptions } from '../tasks/options.js';
 import { similarity } from '../tasks/face/embed.js';
@@ -42,7 +44,6 @@ const Page = z.object({
   offset: z.coerce.number().int().min(0).default(0),
 });
 
-const owner = (res: Response) => String(res.locals.owner ?? 'anonymous');
 const runOptions = (res: Response): RunOptions => (res.locals.signal ? { signal: res.locals.signal as AbortSignal } : {});
 
 export function faceRoutes(deps: FaceRouteDeps): Router {
@@ -62,7 +63,7 @@ interface FaceService {
 }
 
 function faceService(deps: FaceRouteDeps): FaceService {
-  const limits = { maxFileSize: deps.config.MAX_FILE_SIZE, maxPixels: deps.config.MAX_IMAGE_PIXELS };
+  const limits = intakeLimits(deps.config);
   const analyse = (image: ValidatedImage, opts: AnalyzeOptions, res: Response) => analyseImage(deps.runner, image, opts, runOptions(res));
   async function largestEmbedding(image: ValidatedImage, opts: z.output<typeof EnrolOptions>, field: string, res: Response) {
     const analysis = await analyse(image, { ...opts, plugins: ['embedding'], limit: 100, largestOnly: true }, res);
@@ -101,48 +102,41 @@ function notFound(what: string, id: string): AppError {
   return new AppError('NOT_FOUND', `No ${what} ${id} in your gallery; list them with GET /api/v1/face/subjects.`, { details: { id } });
 }
 
-function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
-  const parsed = schema.safeParse(body ?? {});
-  if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
-  throw new AppError('INVALID_REQUEST', `Invalid body: ${issues[0]?.path || '(root)'}: ${issues[0]?.message}.`, { details: { issues } });
-}
-
 function mountGallery(router: Router, gallery: FaceGallery, h: FaceService): void {
   router.post('/subjects', express.json({ limit: '64kb' }), (req, res) => {
-    const body = parseBody(SubjectBody, req.body);
-    sendSuccess(res, { subject: gallery.createSubject(owner(res), body) }, 201);
+    const body = parseWith(SubjectBody, req.body, { code: 'INVALID_REQUEST', what: 'body' });
+    sendSuccess(res, { subject: gallery.createSubject(requestOwner(res), body) }, 201);
   });
 
   router.get('/subjects', (req, res) => {
-    const page = parseBody(Page, req.query);
-    sendSuccess(res, { ...gallery.listSubjects(owner(res), page), ...page });
+    const page = parseWith(Page, req.query, { code: 'INVALID_REQUEST', what: 'query' });
+    sendSuccess(res, { ...gallery.listSubjects(requestOwner(res), page), ...page });
   });
 
   router.get('/subjects/:id', (req, res) => {
-    const subject = gallery.getSubject(owner(res), req.params.id);
+    const subject = gallery.getSubject(requestOwner(res), req.params.id);
     if (!subject) throw notFound('subject', req.params.id);
     sendSuccess(res, { subject });
   });
 
   router.delete('/subjects/:id', (req, res) => {
-    if (!gallery.deleteSubject(owner(res), req.params.id)) throw notFound('subject', req.params.id);
+    if (!gallery.deleteSubject(requestOwner(res), req.params.id)) throw notFound('subject', req.params.id);
     sendSuccess(res, { deleted: true, id: req.params.id });
   });
 
   router.post('/subjects/:id/faces', async (req, res) => {
     // Checked before the image is read, so a wrong id costs no inference.
-    if (!gallery.getSubject(owner(res), req.params.id)) throw notFound('subject', req.params.id);
+    if (!gallery.getSubject(requestOwner(res), req.params.id)) throw notFound('subject', req.params.id);
     const { images, options } = await readImageRequest(req, h.limits);
     const opts = parseOptions(EnrolOptions, options);
     const { face, vector } = await h.largestEmbedding(images.image!, opts, 'image', res);
-    const enrolled = gallery.addFace(owner(res), req.params.id, { embedding: vector, model: FACE_MODEL_IDS.embed, box: face.box, score: face.score });
+    const enrolled = gallery.addFace(requestOwner(res), req.params.id, { embedding: vector, model: FACE_MODEL_IDS.embed, box: face.box, score: face.score });
     if (!enrolled) throw notFound('subject', req.params.id);
     sendSuccess(res, { face: enrolled }, 201);
   });
 
   router.delete('/subjects/:id/faces/:faceId', (req, res) => {
-    if (!gallery.deleteFace(owner(res), req.params.id, req.params.faceId)) throw notFound('face', req.params.faceId);
+    if (!gallery.deleteFace(requestOwner(res), req.params.id, req.params.faceId)) throw notFound('face', req.params.faceId);
     sendSuccess(res, { deleted: true, id: req.params.faceId });
   });
 
@@ -154,7 +148,7 @@ function mountGallery(router: Router, gallery: FaceGallery, h: FaceService): voi
     const faces = analysis.faces.map((face) => ({
       box: face.box,
       score: face.score,
-      matches: gallery.search(owner(res), face.embedding!.vector, k).map((m) => ({
+      matches: gallery.search(requestOwner(res), face.embedding!.vector, k).map((m) => ({
         ...m,
         similarity: Math.round(m.similarity * 10_000) / 10_000,
         match: m.similarity >= t,

@@ -1,4 +1,4 @@
-import express, { Router, type Request, type Response } from 'express';
+import express, { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
@@ -10,7 +10,9 @@ import type { JobQueue } from '../jobs/queue.js';
 import { JOB_STATUSES } from '../jobs/schema.js';
 import { streamJobEvents } from '../jobs/sse.js';
 import { sendSuccess } from '../middleware/error-handler.js';
-import { readImageRequest } from '../middleware/image-intake.js';
+import { intakeLimits, readImageRequest } from '../middleware/image-intake.js';
+import { requestOwner } from '../middleware/auth.js';
+import { parseWith } from '../schema.js';
 
 export interface JobRouteDeps {
   queue: JobQueue;
@@ -43,26 +45,15 @@ interface SubmitRequest {
   webhookUrl?: string;
 }
 
-function invalid(error: z.ZodError, what: string): AppError {
-  const issues = error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
-  const first = issues[0];
-  return new AppError('INVALID_REQUEST', `Invalid ${what}${first ? `: ${first.path || '(root)'}: ${first.message}` : ''}.`, { details: { issues } });
-}
-
-function limitsOf(config: Config) {
-  return { maxFileSize: config.MAX_FILE_SIZE, maxPixels: config.MAX_IMAGE_PIXELS };
-}
-
 async function fromJson(req: Request, config: Config): Promise<SubmitRequest> {
-  const body = JsonSubmit.safeParse(req.body);
-  if (!body.success) throw invalid(body.error, 'job request');
-  const image = await validateImage(decodeBase64Image(body.data.image, 'image'), limitsOf(config));
-  return { operation: body.data.operation, image, options: body.data.options ?? {}, ...(body.data.webhookUrl ? { webhookUrl: body.data.webhookUrl } : {}) };
+  const body = parseWith(JsonSubmit, req.body, { code: 'INVALID_REQUEST', what: 'job request' });
+  const image = await validateImage(decodeBase64Image(body.image, 'image'), intakeLimits(config));
+  return { operation: body.operation, image, options: body.options ?? {}, ...(body.webhookUrl ? { webhookUrl: body.webhookUrl } : {}) };
 }
 
 /** Multipart or raw bodies: `operation` and `webhookUrl` arrive as form fields or query parameters. */
 async function fromIntake(req: Request, config: Config): Promise<SubmitRequest> {
-  const { images, options } = await readImageRequest(req, limitsOf(config));
+  const { images, options } = await readImageRequest(req, intakeLimits(config));
   const { operation, webhookUrl, ...rest } = options as Record<string, unknown>;
   if (typeof operation !== 'string' || operation === '') {
     throw new AppError('INVALID_REQUEST', 'Name the task in an "operation" field (or ?operation=), e.g. "remove-background".');
@@ -70,15 +61,12 @@ async function fromIntake(req: Request, config: Config): Promise<SubmitRequest> 
   return { operation, image: images.image as ValidatedImage, options: rest, ...(typeof webhookUrl === 'string' ? { webhookUrl } : {}) };
 }
 
-function idempotencyKey(req: Request): string | undefined {
+/** The Idempotency-Key header, checked: task routes handing off to a job use this too. */
+export function idempotencyKey(req: Request): string | undefined {
   const raw = req.get('idempotency-key');
   if (raw === undefined) return undefined;
-  const parsed = IdempotencyKey.safeParse(raw);
-  if (!parsed.success) throw invalid(parsed.error, 'Idempotency-Key header');
-  return parsed.data;
+  return parseWith(IdempotencyKey, raw, { code: 'INVALID_REQUEST', what: 'Idempotency-Key header' });
 }
-
-const owner = (res: Response) => String(res.locals.owner ?? 'anonymous');
 
 /**
  * /api/v1/jobs: submit any task as a durable job, read it, list, fetch the result, follow progress
@@ -92,24 +80,23 @@ export function jobRoutes(deps: JobRouteDeps): Router {
   router.post('/', json, async (req, res) => {
     const input = req.is(['application/json', 'application/*+json']) ? await fromJson(req, config) : await fromIntake(req, config);
     const key = idempotencyKey(req);
-    const { job, created } = await queue.submit({ owner: owner(res), ...input, ...(key ? { idempotencyKey: key } : {}) });
+    const { job, created } = await queue.submit({ owner: requestOwner(res), ...input, ...(key ? { idempotencyKey: key } : {}) });
     res.setHeader('Location', job.links.self);
     sendSuccess(res, { jobId: job.id, status: job.status, links: job.links }, created ? 202 : 200);
   });
 
   router.get('/', (req, res) => {
-    const q = ListQuery.safeParse(req.query);
-    if (!q.success) throw invalid(q.error, 'query');
-    const page = queue.list(owner(res), q.data);
+    const q = parseWith(ListQuery, req.query, { code: 'INVALID_REQUEST', what: 'query' });
+    const page = queue.list(requestOwner(res), q);
     sendSuccess(res, page);
   });
 
   router.get('/:id', (req, res) => {
-    sendSuccess(res, queue.get(req.params.id, owner(res)));
+    sendSuccess(res, queue.get(req.params.id, requestOwner(res)));
   });
 
   router.get('/:id/result', async (req, res) => {
-    const { body, contentType, kind, job } = await queue.result(req.params.id, owner(res));
+    const { body, contentType, kind, job } = await queue.result(req.params.id, requestOwner(res));
     if (kind === 'json') {
       sendSuccess(res, { data: JSON.parse(body.toString('utf8')) as unknown, metadata: job.result?.metadata ?? {} });
       return;
@@ -123,11 +110,11 @@ export function jobRoutes(deps: JobRouteDeps): Router {
   });
 
   router.get('/:id/events', (req, res) => {
-    streamJobEvents(queue, req, res, req.params.id, owner(res), { heartbeatMs: deps.heartbeatMs ?? 15_000, clock: deps.clock ?? systemClock });
+    streamJobEvents(queue, req, res, req.params.id, requestOwner(res), { heartbeatMs: deps.heartbeatMs ?? 15_000, clock: deps.clock ?? systemClock });
   });
 
   router.delete('/:id', (req, res) => {
-    sendSuccess(res, queue.cancel(req.params.id, owner(res)));
+    sendSuccess(res, queue.cancel(req.params.id, requestOwner(res)));
   });
 
   return router;

@@ -6,7 +6,11 @@ import type { ValidatedImage } from '../image/types.js';
 import type { SubmitInput } from '../jobs/queue.js';
 import { elapsedMs, sendSuccess } from '../middleware/error-handler.js';
 import { deadline } from '../middleware/deadline.js';
-import { readImageRequest } from '../middleware/image-intake.js';
+import { intakeLimits, readImageRequest } from '../middleware/image-intake.js';
+import { requestOwner } from '../middleware/auth.js';
+import { MIME_TYPES } from '../image/encode.js';
+import { jobLinks } from '../jobs/view.js';
+import { idempotencyKey } from './jobs.js';
 import type { ConcurrencyGate } from '../middleware/overload.js';
 import type { ModelRunner } from '../models/runner.js';
 import { parseOptions } from '../tasks/options.js';
@@ -27,8 +31,6 @@ export interface TaskRouteDeps {
   jobs?: AsyncSubmitter;
 }
 
-const CONTENT_TYPE = { png: 'image/png', jpeg: 'image/jpeg', webp: 'image/webp' } as const;
-
 function wantsAsync(req: Request): boolean {
   return /\brespond-async\b/i.test(req.get('prefer') ?? '') || req.query.async === 'true' || req.query.async === '1';
 }
@@ -40,15 +42,12 @@ function contextFor(deps: TaskRouteDeps, req: Request, res: Response): TaskConte
     logger: req.log,
     signal: res.locals.signal as AbortSignal,
     onProgress: () => undefined,
-    owner: res.locals.owner as string,
+    owner: requestOwner(res),
   };
 }
 
 async function readTaskInput(deps: TaskRouteDeps, req: Request, task: TaskDefinition) {
-  const { images, options } = await readImageRequest(req, {
-    maxFileSize: deps.config.MAX_FILE_SIZE,
-    maxPixels: deps.config.MAX_IMAGE_PIXELS,
-  });
+  const { images, options } = await readImageRequest(req, intakeLimits(deps.config));
   const image = images.image;
   if (!image) throw new AppError('INVALID_REQUEST', 'The request has no image: send it as the "image" field.');
   // The raw options go to a job (the worker parses them when it runs); parsing now fails fast.
@@ -58,15 +57,16 @@ async function readTaskInput(deps: TaskRouteDeps, req: Request, task: TaskDefini
 async function submitAsync(deps: TaskRouteDeps, req: Request, res: Response, task: TaskDefinition, image: ValidatedImage, options: unknown) {
   if (!deps.jobs) throw new AppError('INVALID_REQUEST', 'Async jobs are not enabled on this server.');
   const webhook = req.get('x-webhook-url');
+  const key = idempotencyKey(req);
   const { job, created } = await deps.jobs.submit({
-    owner: res.locals.owner as string,
+    owner: requestOwner(res),
     operation: task.name,
     image,
     options,
     ...(webhook ? { webhookUrl: webhook } : {}),
-    ...(req.get('idempotency-key') ? { idempotencyKey: req.get('idempotency-key') } : {}),
+    ...(key ? { idempotencyKey: key } : {}),
   });
-  const links = { self: `/api/v1/jobs/${job.id}`, result: `/api/v1/jobs/${job.id}/result`, events: `/api/v1/jobs/${job.id}/events` };
+  const links = jobLinks(job.id);
   res.setHeader('Location', links.self);
   sendSuccess(res, { jobId: job.id, status: job.status, links }, created ? 202 : 200);
 }
@@ -84,7 +84,7 @@ function renderBinary(res: Response, result: TaskResult): void {
     sendSuccess(res, result.data);
     return;
   }
-  res.status(200).type(CONTENT_TYPE[result.format]);
+  res.status(200).type(MIME_TYPES[result.format]);
   res.setHeader('X-Processing-Time', String(elapsedMs(res)));
   res.end(result.image);
 }

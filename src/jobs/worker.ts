@@ -1,11 +1,12 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import type { ImageFormat, ValidatedImage } from '../image/types.js';
+import type { ValidatedImage } from '../image/types.js';
 import type { ModelRunner } from '../models/runner.js';
 import { parseOptions } from '../tasks/options.js';
 import type { TaskDefinition, TaskProgress, TaskResult } from '../tasks/types.js';
 import type { JobFiles } from './files.js';
 import type { JobRow } from './schema.js';
+import { MIME_TYPES } from '../image/encode.js';
 
 export interface TaskLookup {
   get(name: string): TaskDefinition;
@@ -27,8 +28,6 @@ export interface StoredResult {
   contentType: string;
   metadata: Record<string, unknown>;
 }
-
-const CONTENT_TYPES: Record<ImageFormat, string> = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp' };
 
 /** Wraps the shared runner to note which models ran and where, for the job row. */
 function recordingRunner(runner: ModelRunner): { runner: ModelRunner; used: () => { model: string | null; device: string | null } } {
@@ -75,7 +74,7 @@ export async function runJobTask(
 export async function storeResult(files: JobFiles, jobId: string, result: TaskResult): Promise<StoredResult> {
   if (result.kind === 'image') {
     const path = await files.writeResult(jobId, result.image);
-    return { path, kind: 'image', contentType: CONTENT_TYPES[result.format], metadata: { format: result.format, ...result.metadata } };
+    return { path, kind: 'image', contentType: MIME_TYPES[result.format], metadata: { format: result.format, ...result.metadata } };
   }
   const path = await files.writeResult(jobId, Buffer.from(JSON.stringify(result.data)));
   return { path, kind: 'json', contentType: 'application/json', metadata: result.metadata ?? {} };

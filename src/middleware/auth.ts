@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Response } from 'express';
 import { AppError } from '../errors.js';
 
 /** Hashing both sides first gives equal-length buffers, so the compare leaks neither content nor length. */
@@ -12,6 +12,11 @@ export function sameSecret(given: string, expected: string): boolean {
 /** A short, non-reversible owner id for per-key data (jobs, face gallery): never the key itself. */
 export function ownerOf(key: string): string {
   return `key:${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
+}
+
+/** Who is asking: set by apiKeyAuth for every route behind it. */
+export function requestOwner(res: Response): string {
+  return String(res.locals.owner ?? 'anonymous');
 }
 
 /**

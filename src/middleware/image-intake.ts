@@ -5,6 +5,7 @@ import { AppError } from '../errors.js';
 import { decodeBase64Image } from '../image/base64.js';
 import { IMAGE_FORMATS, type ImageFormat, type ValidatedImage } from '../image/types.js';
 import { validateImage, type ImageLimits } from '../image/validate.js';
+import type { Config } from '../config.js';
 
 export interface IntakeLimits extends ImageLimits {
   /** Names of the image fields, e.g. ['source', 'target'] for face verify. Default ['image']. */
@@ -304,6 +305,11 @@ async function validateField(name: string, buffer: Buffer, limits: ImageLimits, 
  * data-URL fields, multipart/form-data, or a raw image body. Sizes are enforced while reading;
  * every image is validated (type, truncation, header dimensions) before it is returned.
  */
+/** MAX_FILE_SIZE and MAX_IMAGE_PIXELS as intake limits. */
+export function intakeLimits(config: Pick<Config, 'MAX_FILE_SIZE' | 'MAX_IMAGE_PIXELS'>): IntakeLimits {
+  return { maxFileSize: config.MAX_FILE_SIZE, maxPixels: config.MAX_IMAGE_PIXELS };
+}
+
 export async function readImageRequest(req: IncomingMessage, limits: IntakeLimits): Promise<ImageRequest> {
   const fields = limits.imageFields ?? ['image'];
   const maxBody = Math.ceil((limits.maxFileSize * 4) / 3) * fields.length + FIELD_OVERHEAD;

@@ -37,7 +37,7 @@ test('a task route with Prefer: respond-async answers 202 with job links, and th
   }
 });
 
-test('?async=true refuses bad options at once, before a job exists', async () => {
+test('?async=true refuses bad options and a malformed Idempotency-Key at once, before a job exists', async () => {
   const { task, runner, h } = harness();
   const app = await startTestApp({ tasks: [task], runner, deps: { jobs: h.queue } });
   try {
@@ -45,6 +45,9 @@ test('?async=true refuses bad options at once, before a job exists', async () =>
     assert.equal(res.status, 400);
     assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'INVALID_OPTIONS');
     assert.equal(h.queue.list('anonymous', { limit: 10 }).jobs.length, 0);
+    const badKey = await postJson(`${app.url}/api/v1/test/invert?async=true`, { image: (await samplePng()).toString('base64') }, { 'idempotency-key': 'x'.repeat(300) });
+    assert.equal(badKey.status, 400, 'the task route checks Idempotency-Key as the jobs route does');
+    assert.match(((await badKey.json()) as { error: { message: string } }).error.message, /Idempotency-Key/);
   } finally {
     await app.close();
     await h.queue.close();

@@ -236,7 +236,9 @@ describe('CORS', () => {
         headers: { origin: 'https://app.fotofun.example', 'access-control-request-method': 'POST' },
       });
       assert.equal(pre.status, 204);
-      assert.match(pre.headers.get('access-control-allow-headers') ?? '', /Authorization/);
+      for (const header of ['Authorization', 'X-Admin-Key', 'X-Webhook-Url', 'Idempotency-Key']) {
+        assert.match(pre.headers.get('access-control-allow-headers') ?? '', new RegExp(header), header);
+      }
     } finally {
       await app.close();
     }
