@@ -16,13 +16,7 @@ export function modelRoutes(deps: ModelRouteDeps): Router {
   const admin = adminOnly(deps.adminKey);
   router.get('/models', (_req, res) => sendSuccess(res, { models: deps.manager.list() }));
   router.get('/models/:id', (req, res) => sendSuccess(res, deps.manager.info(String(req.params.id))));
-  router.post('/models/:id/load', admin, async (req, res, next) => {
-    try {
-      sendSuccess(res, await deps.manager.load(String(req.params.id)));
-    } catch (err) {
-      next(err);
-    }
-  });
+  router.post('/models/:id/load', admin, async (req, res) => sendSuccess(res, await deps.manager.load(String(req.params.id))));
   router.post('/models/:id/unload', admin, (req, res) => sendSuccess(res, deps.manager.unload(String(req.params.id))));
   router.get('/vram', (_req, res) => sendSuccess(res, deps.vram()));
   return router;

@@ -107,25 +107,18 @@ export function taskRoutes(deps: TaskRouteDeps): Router {
   const router = Router();
   const timed = deadline(deps.config.REQUEST_TIMEOUT);
   for (const task of deps.tasks.list()) {
-    router.post(`/api/v1/${task.route}`, timed, async (req, res, next) => {
-      try {
-        const { image, raw, options } = await readTaskInput(deps, req, task);
-        if (wantsAsync(req)) return await submitAsync(deps, req, res, task, image, raw);
-        const result = await runGated(deps, req, res, task, image, options);
-        if (!res.headersSent) renderJson(res, result);
-      } catch (err) {
-        next(err);
-      }
+    // Express 5 hands a rejected handler promise to the error handler.
+    router.post(`/api/v1/${task.route}`, timed, async (req, res) => {
+      const { image, raw, options } = await readTaskInput(deps, req, task);
+      if (wantsAsync(req)) return submitAsync(deps, req, res, task, image, raw);
+      const result = await runGated(deps, req, res, task, image, options);
+      if (!res.headersSent) renderJson(res, result);
     });
     if (!task.shortRoute) continue;
-    router.post(`/v1/${task.shortRoute}`, timed, async (req, res, next) => {
-      try {
-        const { image, options } = await readTaskInput(deps, req, task);
-        const result = await runGated(deps, req, res, task, image, options);
-        if (!res.headersSent) renderBinary(res, result);
-      } catch (err) {
-        next(err);
-      }
+    router.post(`/v1/${task.shortRoute}`, timed, async (req, res) => {
+      const { image, options } = await readTaskInput(deps, req, task);
+      const result = await runGated(deps, req, res, task, image, options);
+      if (!res.headersSent) renderBinary(res, result);
     });
   }
   return router;

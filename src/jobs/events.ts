@@ -35,11 +35,6 @@ export class TypedEmitter<E extends { [K in keyof E]: (...args: never[]) => void
     return this;
   }
 
-  once<K extends keyof E & string>(name: K, listener: E[K]): this {
-    this.inner.once(name, listener as unknown as (...args: unknown[]) => void);
-    return this;
-  }
-
   protected emit<K extends keyof E & string>(name: K, ...args: Parameters<E[K]>): void {
     this.inner.emit(name, ...args);
   }

@@ -1,4 +1,4 @@
-import { AppError, isAppError } from '../errors.js';
+import { isAppError } from '../errors.js';
 
 export interface BackoffPolicy {
   /** Delay before the second attempt; doubles per attempt. */
@@ -28,6 +28,5 @@ export function isRetryable(err: unknown): boolean {
 /** The code and message a client sees for a failed attempt; internal errors keep their detail in the log. */
 export function describeFailure(err: unknown): { code: string; message: string } {
   if (isAppError(err)) return { code: err.code, message: err.message };
-  const wrapped = new AppError('PROCESSING_ERROR', 'The job failed inside the service; it was retried where possible. See the server log for the cause.');
-  return { code: wrapped.code, message: wrapped.message };
+  return { code: 'PROCESSING_ERROR', message: 'The job failed inside the service; it was retried where possible. See the server log for the cause.' };
 }

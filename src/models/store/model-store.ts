@@ -56,10 +56,6 @@ export class ModelStore {
     this.onProgress = opts.onProgress ?? logProgress(opts.logger).onProgress;
   }
 
-  get modelDir(): string {
-    return this.opts.modelDir;
-  }
-
   spec(id: string): ModelSpec {
     const spec = this.models.get(id);
     if (!spec) throw unknownModel(id, [...this.models.keys()]);

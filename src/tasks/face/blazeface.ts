@@ -22,14 +22,6 @@ export interface BlazeFaceSpec {
   heads: readonly { scores: string; boxes: string; cells: number; anchorsPerCell: number }[];
 }
 
-export const BLAZEFACE_FRONT_128: BlazeFaceSpec = {
-  size: 128,
-  heads: [
-    { scores: 'Identity:0', boxes: 'Identity_2:0', cells: 16, anchorsPerCell: 2 },
-    { scores: 'Identity_1:0', boxes: 'Identity_3:0', cells: 8, anchorsPerCell: 6 },
-  ],
-};
-
 /** The full-range model: faces down to ≈ 1/20 of the image, what group photos need. */
 export const BLAZEFACE_BACK_256: BlazeFaceSpec = {
   size: 256,
