@@ -99,15 +99,16 @@ async function runModel(ctx: TaskContext, modelId: string, spec: SegmentationMod
 }
 
 /** The alpha-applied image (or the mask), optionally flattened and cropped, ready to encode. */
-function compose(rgba: RawImage, alpha: Mask, image: ValidatedImage, opts: RemoveBackgroundOptions): RawImage {
-  applyAlpha(rgba, alpha, image.hasAlpha);
+async function compose(rgba: RawImage, alpha: Mask, image: ValidatedImage, opts: RemoveBackgroundOptions): Promise<RawImage> {
+  // A mask of an opaque photo is the model's alpha as it is; the RGBA pixels are not needed.
+  if (!opts.returnMask || image.hasAlpha) applyAlpha(rgba, alpha, image.hasAlpha);
   const finalAlpha = image.hasAlpha ? alphaOf(rgba) : alpha;
   const box: Box | undefined = opts.crop ? subjectBounds(finalAlpha, CROP_MIN_ALPHA) : undefined;
   if (opts.returnMask) {
     const mask = maskAsRaw(finalAlpha);
     return box ? cropRaw(mask, 1, box) : mask;
   }
-  const out = opts.bgColor ? flattenOnto(rgba, opts.bgColor) : rgba;
+  const out = opts.bgColor ? await flattenOnto(rgba, opts.bgColor) : rgba;
   return box ? cropRaw(out, out.channels, box) : out;
 }
 
@@ -131,7 +132,7 @@ async function removeBackground(image: ValidatedImage, opts: RemoveBackgroundOpt
   ctx.onProgress({ fraction: 0.8, stage: 'postprocess' });
   const t2 = performance.now();
   const alpha = await finishMask(mask, rgba.width, rgba.height, { ...opts.postProcessing, alphaThreshold: opts.alphaThreshold });
-  const result = compose(rgba, alpha, image, opts);
+  const result = await compose(rgba, alpha, image, opts);
   const t3 = performance.now();
   ctx.onProgress({ fraction: 0.9, stage: 'encode' });
   const encoded = await encodeResult(result, opts.outputFormat);

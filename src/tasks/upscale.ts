@@ -2,11 +2,10 @@ import { z } from 'zod';
 import type { Config } from '../config.js';
 import { decodeRaw } from '../image/decode.js';
 import { encodeImage } from '../image/encode.js';
-import type { RawImage } from '../image/raw.js';
 import { checkTileOptions, tileSizeForBudget } from '../image/tiling.js';
 import { IMAGE_FORMATS, type ValidatedImage } from '../image/types.js';
 import type { TaskContext, TaskDefinition, TaskResult } from './types.js';
-import { attachAlpha, resizeChannel, takeChannel } from './upscale/alpha.js';
+import { withSourceAlpha } from './upscale/alpha.js';
 import { DENOISE_MODELS, UPSCALER_NAMES, UPSCALERS, defaultUpscaler, type UpscalerName } from './upscale/models.js';
 import { runPlan } from './upscale/pipeline.js';
 import { checkOutputSize, modelIds, planUpscale, type UpscalePlan } from './upscale/plan.js';
@@ -79,11 +78,6 @@ function tiling(options: UpscaleOptions, model: UpscalerName, config: Config): {
   return { tileSize: options.tileSize, tilePad: options.tilePad ?? Math.min(UPSCALERS[model].tilePad, fits) };
 }
 
-async function withAlpha(source: RawImage, rgb: RawImage): Promise<RawImage> {
-  if (source.channels !== 4) return rgb;
-  return attachAlpha(rgb, await resizeChannel(takeChannel(source, 3), rgb.width, rgb.height));
-}
-
 function planFor(image: ValidatedImage, options: UpscaleOptions, model: UpscalerName, config: Config): UpscalePlan {
   const target = options.outscale ?? options.scale;
   const plan = planUpscale(UPSCALERS[model].variants, image.width, image.height, target);
@@ -106,7 +100,7 @@ async function run(image: ValidatedImage, options: UpscaleOptions, ctx: TaskCont
     onTile: (done, total) => ctx.onProgress({ fraction: (0.95 * done) / total, stage: 'upscale' }),
   });
   const alphaStart = performance.now();
-  const result = await withAlpha(source, passes.image);
+  const result = await withSourceAlpha(source, passes.image);
   const alphaMs = performance.now() - alphaStart;
   ctx.onProgress({ fraction: 0.95, stage: 'encode' });
   const encodeStart = performance.now();

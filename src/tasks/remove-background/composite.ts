@@ -1,4 +1,4 @@
-import type { RawImage } from '../../image/raw.js';
+import { sharpFromRaw, type RawImage } from '../../image/raw.js';
 import type { Mask } from './mask.js';
 import type { Rgb } from './models.js';
 
@@ -36,19 +36,10 @@ export function maskAsRaw(mask: Mask): RawImage {
   return { data, width: mask.width, height: mask.height, channels: 1 };
 }
 
-/** The cut-out over a solid colour: an opaque RGB image (`c·a + bg·(1 − a)`). */
-export function flattenOnto(rgba: RawImage, [r, g, b]: Rgb): RawImage {
-  const pixels = rgba.width * rgba.height;
-  const out = Buffer.allocUnsafe(pixels * 3);
-  const src = rgba.data;
-  for (let i = 0, s = 0, d = 0; i < pixels; i++, s += 4, d += 3) {
-    const a = src[s + 3]!;
-    const na = 255 - a;
-    out[d] = (src[s]! * a + r * na + 127) / 255;
-    out[d + 1] = (src[s + 1]! * a + g * na + 127) / 255;
-    out[d + 2] = (src[s + 2]! * a + b * na + 127) / 255;
-  }
-  return { data: out, width: rgba.width, height: rgba.height, channels: 3 };
+/** The cut-out over a solid colour: an opaque RGB image, composited by libvips off the main thread. */
+export async function flattenOnto(rgba: RawImage, [r, g, b]: Rgb): Promise<RawImage> {
+  const data = await sharpFromRaw(rgba).flatten({ background: { r, g, b } }).raw().toBuffer();
+  return { data, width: rgba.width, height: rgba.height, channels: 3 };
 }
 
 function rowHasSubject(alpha: Uint8Array, start: number, width: number, minAlpha: number): boolean {
