@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { widenFp16Model } from '../../src/models/convert/fp16-to-fp32.js';
+import { convertInWorker } from '../../src/models/store/convert-in-worker.js';
 import { halfPrecisionModel } from '../kit/onnx.js';
 
 const { onnx } = onnxProto;
@@ -20,4 +21,12 @@ test('widens fp16 initializers exactly and turns casts to fp16 into casts to fp3
 
 test('refuses a file that is not an ONNX model with a graph', () => {
   assert.throws(() => widenFp16Model(onnx.ModelProto.encode({ irVersion: 7 }).finish()), /no graph/);
+});
+
+test('the store runs a conversion in a worker thread: same bytes as inline, and its errors come back', async () => {
+  const half = halfPrecisionModel();
+  const inWorker = await convertInWorker('fp16-to-fp32', new Map([['m.onnx', half]]));
+  assert.deepEqual(Buffer.from(inWorker), Buffer.from(widenFp16Model(half)));
+  await assert.rejects(convertInWorker('fp16-to-fp32', new Map([['m.onnx', onnx.ModelProto.encode({ irVersion: 7 }).finish()]])), /no graph/);
+  await assert.rejects(convertInWorker('ncnn', new Map([['x.param', new TextEncoder().encode('not ncnn')], ['x.bin', new Uint8Array(0)]])), /magic 7767517/);
 });

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { WorkerFactory, WorkerInit } from './types.js';
+import type { WorkerFactory } from './types.js';
 
 export const SESSION_WORKER_URL = new URL('./session-worker.ts', import.meta.url);
 
@@ -23,8 +23,9 @@ export function bootstrapUrl(source: string): URL {
   return new URL(`data:text/javascript,${encodeURIComponent(source)}`);
 }
 
-export function spawnTsWorker(entry: URL, init: WorkerInit): Worker {
-  return new Worker(bootstrapUrl(bootstrapSource(entry)), { workerData: init });
+/** A worker thread running a TypeScript entry, handed `workerData`. */
+export function spawnTsWorker(entry: URL, workerData: unknown): Worker {
+  return new Worker(bootstrapUrl(bootstrapSource(entry)), { workerData });
 }
 
 export const defaultWorkerFactory: WorkerFactory = (init) => spawnTsWorker(SESSION_WORKER_URL, init);

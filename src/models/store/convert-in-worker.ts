@@ -1,0 +1,22 @@
+import { spawnTsWorker } from '../worker/spawn.js';
+import type { ConverterName } from './converters.js';
+
+const ENTRY = new URL('./convert-worker.ts', import.meta.url);
+
+export interface ConvertJob {
+  converter: ConverterName;
+  inputs: [string, Uint8Array][];
+}
+
+export type ConvertReply = { output: Uint8Array } | { error: string };
+
+/** Runs one conversion in a worker thread of its own, which exits when it is done. */
+export function convertInWorker(converter: ConverterName, inputs: ReadonlyMap<string, Uint8Array>): Promise<Uint8Array> {
+  const job: ConvertJob = { converter, inputs: [...inputs] };
+  return new Promise((resolve, reject) => {
+    const worker = spawnTsWorker(ENTRY, job);
+    worker.once('message', (reply: ConvertReply) => ('output' in reply ? resolve(reply.output) : reject(new Error(reply.error))));
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the ${converter} converter's worker exited with code ${code} before answering`)));
+  });
+}
