@@ -61,7 +61,7 @@ const UrlSource = z
  */
 const ConvertSource = z.object({
   kind: z.literal('convert'),
-  converter: z.enum(['ncnn', 'fp16-to-fp32']),
+  converter: z.enum(['ncnn', 'fp16-to-fp32', 'batch-dim']),
   from: z.discriminatedUnion('kind', [NpmSource, NpmChunksSource, UrlSource]),
   file: FileName,
   sha256: Sha256.optional(),

@@ -57,14 +57,14 @@ describe('face pipeline on tiny models', () => {
     assert.equal(faces[0]!.embedding?.vector.length, 512);
   });
 
-  test('runs every plugin once per face (the models have a fixed batch of 1) with decoded results', async () => {
+  test('runs every plugin once per image, all faces in one batch, with decoded results', async () => {
     const runner = directRunner(tinyFaceModels(FACES));
     const { img } = await decodeRgb(await twoFacePhoto());
     const { faces, timings } = await analyzeFaces(runner, img, { ...OPTS, plugins: [...FACE_PLUGINS] });
     assert.equal(faces.length, 2);
     const count = (id: string) => runner.calls.filter((c) => c === id).length;
     for (const id of ['face-landmark', 'face-embed', 'face-antispoof', 'face-age', 'face-gender', 'face-pose', 'face-expression']) {
-      assert.equal(count(id), 2, id);
+      assert.equal(count(id), 1, id);
     }
     const f = faces[0]!;
     assert.equal(f.landmarks?.points.length, 68);
@@ -133,12 +133,12 @@ describe('face pipeline on tiny models', () => {
 
 describe('per-face batching', () => {
   test('a model with a symbolic batch dim takes several faces per run, split back per face', async () => {
-    const runner = directRunner({ 'face-embed': tinyEmbedder('batch') });
+    const runner = directRunner({ 'face-embed': tinyEmbedder() });
     const model = { ...FACE_MODELS.embed, maxBatch: 4 };
     const inputs = [0.1, 0.5, -0.3, 0.9, 0.2, -0.7].map((v) => new Float32Array(3 * 112 * 112).fill(v));
     const batched = await runPerFace(runner, model, inputs);
     assert.equal(runner.calls.length, 2);
-    const single = await runPerFace(directRunner({ 'face-embed': tinyEmbedder('batch') }), FACE_MODELS.embed, inputs);
+    const single = await runPerFace(directRunner({ 'face-embed': tinyEmbedder() }), { ...FACE_MODELS.embed, maxBatch: 1 }, inputs);
     assert.equal(batched.perItem.length, 6);
     batched.perItem.forEach((o, i) => {
       const a = o.output!.data as Float32Array;

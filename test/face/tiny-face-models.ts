@@ -72,24 +72,24 @@ export function canonicalLandmarks(): Float32Array {
   return pts;
 }
 
-/** fr_landmark's signature: `input` [1,1,64,64] → `output` [1,136], the canonical points. */
+/** fr_landmark's signature: `input` [batch,1,64,64] → `output` [batch,136], the canonical points. */
 export function tinyLandmarks(): Uint8Array {
   const g = new GraphBuilder('tiny-landmark');
-  g.input('input', 'float32', [1, 1, 64, 64]);
+  g.input('input', 'float32', ['batch', 1, 64, 64]);
   const m = channelMeans(g, 'input');
   dense(g, m, new Float32Array(136), canonicalLandmarks(), 'output');
-  g.output('output', 'float32', [1, 136]);
+  g.output('output', 'float32', ['batch', 136]);
   return g.toBytes();
 }
 
 /**
  * A per-face model from channel means: `input` [batch,3,s,s] → named outputs [batch,n] with
- * fixed weights and biases. `batch` is 1 like the real models, or a symbolic dim.
+ * fixed weights and biases. `batch` is symbolic like the store's converted models, or fixed.
  */
 export function tinyHeads(
   size: number,
   heads: Record<string, { weights?: Float32Array; bias: Float32Array }>,
-  batch: number | string = 1,
+  batch: number | string = 'batch',
 ): Uint8Array {
   const g = new GraphBuilder('tiny-heads');
   g.input('input', 'float32', [batch, 3, size, size]);
@@ -102,7 +102,7 @@ export function tinyHeads(
 }
 
 /** fr_feature's signature: 512 outputs that depend on the crop's colour. */
-export function tinyEmbedder(batch: number | string = 1): Uint8Array {
+export function tinyEmbedder(batch: number | string = 'batch'): Uint8Array {
   const w = new Float32Array(3 * 512);
   for (let i = 0; i < w.length; i++) w[i] = Math.sin(i * 12.9898) * 43758.5453 % 1;
   return tinyHeads(112, { output: { weights: w, bias: new Float32Array(512) } }, batch);

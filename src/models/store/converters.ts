@@ -22,6 +22,10 @@ export const IMPLEMENTATIONS: ConverterRegistry = {
     const { widenFp16Model } = await import('../convert/fp16-to-fp32.js');
     return (inputs) => widenFp16Model(fileEndingWith(inputs, '.onnx'));
   },
+  'batch-dim': async () => {
+    const { batchDimModel } = await import('../convert/batch-dim.js');
+    return (inputs) => batchDimModel(fileEndingWith(inputs, '.onnx'));
+  },
 };
 
 /**
@@ -31,4 +35,5 @@ export const IMPLEMENTATIONS: ConverterRegistry = {
 export const CONVERTERS: ConverterRegistry = {
   ncnn: async () => (inputs) => convertInWorker('ncnn', inputs),
   'fp16-to-fp32': async () => (inputs) => convertInWorker('fp16-to-fp32', inputs),
+  'batch-dim': async () => (inputs) => convertInWorker('batch-dim', inputs),
 };

@@ -23,15 +23,17 @@ export interface FaceModelSpec {
   height: number;
   width: number;
   /**
-   * How many faces one run may carry. Every faceplugin model declares a fixed batch of 1
-   * (checked with onnx-proto: `input[1,3,112,112]` etc.), so they loop; a re-exported model with a
-   * symbolic batch dim only needs a larger value here.
+   * How many faces one run may carry. faceplugin's files declare a fixed batch of 1; the model
+   * store's `batch-dim` conversion makes it symbolic (models.manifest.json), so an image's faces
+   * share a run. The cap bounds a run's activations (pose and expression take 224² crops).
    */
   maxBatch: number;
 }
 
+const MAX_FACES_PER_RUN = 8;
+
 const spec = (id: string, channels: 1 | 3, size: number, input = 'input'): FaceModelSpec => ({
-  id, input, channels, height: size, width: size, maxBatch: 1,
+  id, input, channels, height: size, width: size, maxBatch: MAX_FACES_PER_RUN,
 });
 
 export const FACE_MODELS = {
