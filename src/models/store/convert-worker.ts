@@ -6,7 +6,7 @@ const job = workerData as ConvertJob;
 let reply: ConvertReply;
 try {
   const convert = await IMPLEMENTATIONS[job.converter]();
-  reply = { output: await convert(new Map(job.inputs)) };
+  reply = { output: await convert(new Map(job.inputs), job.options) };
 } catch (err) {
   reply = { error: err instanceof Error ? err.message : String(err) };
 }

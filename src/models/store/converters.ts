@@ -1,8 +1,13 @@
-import type { ConvertSourceSpec } from '../manifest.js';
+import type { ConvertSourceSpec, GraphPass } from '../manifest.js';
 import { convertInWorker } from './convert-in-worker.js';
 
+export interface ConvertOptions {
+  /** Graph rewrites applied to the converted model, in order. */
+  passes?: readonly GraphPass[];
+}
+
 /** Converter input files keyed by the name the `from` source stores them under. */
-export type Converter = (inputs: ReadonlyMap<string, Uint8Array>) => Uint8Array | Promise<Uint8Array>;
+export type Converter = (inputs: ReadonlyMap<string, Uint8Array>, options?: ConvertOptions) => Uint8Array | Promise<Uint8Array>;
 export type ConverterName = ConvertSourceSpec['converter'];
 export type ConverterRegistry = Record<ConverterName, () => Promise<Converter>>;
 
@@ -12,19 +17,25 @@ function fileEndingWith(inputs: ReadonlyMap<string, Uint8Array>, ext: string): U
   return hits[0]![1];
 }
 
+async function finish(bytes: Uint8Array, options: ConvertOptions = {}): Promise<Uint8Array> {
+  if (!options.passes) return bytes;
+  const { applyGraphPasses } = await import('../convert/graph-passes.js');
+  return applyGraphPasses(bytes, options.passes);
+}
+
 /** The converters themselves, imported on first use: a service that never converts never loads them. */
 export const IMPLEMENTATIONS: ConverterRegistry = {
   ncnn: async () => {
     const { convertNcnnToOnnx } = await import('../convert/ncnn.js');
-    return (inputs) => convertNcnnToOnnx(new TextDecoder().decode(fileEndingWith(inputs, '.param')), fileEndingWith(inputs, '.bin'));
+    return (inputs, options) => finish(convertNcnnToOnnx(new TextDecoder().decode(fileEndingWith(inputs, '.param')), fileEndingWith(inputs, '.bin')), options);
   },
   'fp16-to-fp32': async () => {
     const { widenFp16Model } = await import('../convert/fp16-to-fp32.js');
-    return (inputs) => widenFp16Model(fileEndingWith(inputs, '.onnx'));
+    return (inputs, options) => finish(widenFp16Model(fileEndingWith(inputs, '.onnx')), options);
   },
   'batch-dim': async () => {
     const { batchDimModel } = await import('../convert/batch-dim.js');
-    return (inputs) => batchDimModel(fileEndingWith(inputs, '.onnx'));
+    return (inputs, options) => finish(batchDimModel(fileEndingWith(inputs, '.onnx')), options);
   },
 };
 
@@ -33,7 +44,7 @@ export const IMPLEMENTATIONS: ConverterRegistry = {
  * serving while default models are pulled and widening ISNet alone takes ~1 s of CPU.
  */
 export const CONVERTERS: ConverterRegistry = {
-  ncnn: async () => (inputs) => convertInWorker('ncnn', inputs),
-  'fp16-to-fp32': async () => (inputs) => convertInWorker('fp16-to-fp32', inputs),
-  'batch-dim': async () => (inputs) => convertInWorker('batch-dim', inputs),
+  ncnn: async () => (inputs, options) => convertInWorker('ncnn', inputs, options),
+  'fp16-to-fp32': async () => (inputs, options) => convertInWorker('fp16-to-fp32', inputs, options),
+  'batch-dim': async () => (inputs, options) => convertInWorker('batch-dim', inputs, options),
 };

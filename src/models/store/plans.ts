@@ -182,7 +182,7 @@ function convertPlan(id: string, s: ConvertSourceSpec, ctx: PlanContext): FetchP
       ctx.onProgress({ key: id, phase: 'convert', received: 0 });
       const bytes = await Promise.all(inputs.paths.map((p) => fs.promises.readFile(p)));
       const convert = await ctx.converters[s.converter]();
-      const output = await convert(new Map(inputs.names.map((n, i) => [n, new Uint8Array(bytes[i]!)])));
+      const output = await convert(new Map(inputs.names.map((n, i) => [n, new Uint8Array(bytes[i]!)])), s.passes ? { passes: s.passes } : {});
       await writeConverted(id, s, dest, output);
       await removeAll(temporary);
       ctx.onProgress({ key: id, phase: 'done', received: output.length });
