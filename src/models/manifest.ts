@@ -55,11 +55,6 @@ const UrlSource = z
   });
 
 /**
- * A converter applied to the files of another source. The inputs are verified by their own
- * checksums; the output by `sha256` when given (converters are deterministic), otherwise
- * trust-on-first-use like a url source.
- */
-/**
  * Graph rewrites after a conversion. `keep-outputs`: only these outputs, pruning what fed only the
  * others (onnxruntime computes every output whatever a run fetches). `split-concat-conv`: a Conv
  * over a channel Concat becomes a sum of Convs over its inputs (no concatenated tensor written).
@@ -70,6 +65,11 @@ const GraphPassSchema = z.discriminatedUnion('pass', [
 ]);
 export type GraphPass = z.infer<typeof GraphPassSchema>;
 
+/**
+ * A converter applied to the files of another source. The inputs are verified by their own
+ * checksums; the output by `sha256` when given (converters are deterministic), otherwise
+ * trust-on-first-use like a url source.
+ */
 const ConvertSource = z.object({
   kind: z.literal('convert'),
   converter: z.enum(['ncnn', 'fp16-to-fp32', 'batch-dim']),

@@ -43,8 +43,10 @@ export const IMPLEMENTATIONS: ConverterRegistry = {
  * The store's converters: each conversion runs in a worker thread, because the service is already
  * serving while default models are pulled and widening ISNet alone takes ~1 s of CPU.
  */
+const inWorker = (name: ConverterName) => async (): Promise<Converter> => (inputs, options) => convertInWorker(name, inputs, options);
+
 export const CONVERTERS: ConverterRegistry = {
-  ncnn: async () => (inputs, options) => convertInWorker('ncnn', inputs, options),
-  'fp16-to-fp32': async () => (inputs, options) => convertInWorker('fp16-to-fp32', inputs, options),
-  'batch-dim': async () => (inputs, options) => convertInWorker('batch-dim', inputs, options),
+  ncnn: inWorker('ncnn'),
+  'fp16-to-fp32': inWorker('fp16-to-fp32'),
+  'batch-dim': inWorker('batch-dim'),
 };
