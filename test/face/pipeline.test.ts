@@ -136,9 +136,10 @@ describe('per-face batching', () => {
     const runner = directRunner({ 'face-embed': tinyEmbedder() });
     const model = { ...FACE_MODELS.embed, maxBatch: 4 };
     const inputs = [0.1, 0.5, -0.3, 0.9, 0.2, -0.7].map((v) => new Float32Array(3 * 112 * 112).fill(v));
-    const batched = await runPerFace(runner, model, inputs);
+    const fill = (i: number, out: Float32Array, offset: number) => out.set(inputs[i]!, offset);
+    const batched = await runPerFace(runner, model, inputs.length, fill);
     assert.equal(runner.calls.length, 2);
-    const single = await runPerFace(directRunner({ 'face-embed': tinyEmbedder() }), { ...FACE_MODELS.embed, maxBatch: 1 }, inputs);
+    const single = await runPerFace(directRunner({ 'face-embed': tinyEmbedder() }), { ...FACE_MODELS.embed, maxBatch: 1 }, inputs.length, fill);
     assert.equal(batched.perItem.length, 6);
     batched.perItem.forEach((o, i) => {
       const a = o.output!.data as Float32Array;

@@ -17,12 +17,9 @@ export interface CropPlugin<R> {
   decode(outputs: Outputs): R;
 }
 
-export function cropInput(plugin: CropPlugin<unknown>, img: RgbImage, box: Box): Float32Array {
+export function cropInput(plugin: CropPlugin<unknown>, img: RgbImage, box: Box, out: Float32Array, offset: number): void {
   const { width, height } = plugin.model;
-  const out = new Float32Array(3 * width * height);
-  const pixels = cropResize(img, plugin.crop(box, img), width, height);
-  toChw(pixels, width * height, plugin.norm, out, 0, plugin.bgr);
-  return out;
+  toChw(cropResize(img, plugin.crop(box, img), width, height), width * height, plugin.norm, out, offset, plugin.bgr);
 }
 
 /** Per-face results of one stage with each face's own cost (its preprocessing, run share, decode). */
@@ -40,7 +37,7 @@ export async function runCropPlugin<R>(
   boxes: readonly Box[],
   run: RunOptions = {},
 ): Promise<StageResult<R>> {
-  return runStage(runner, plugin.model, boxes, (b) => cropInput(plugin, img, b), plugin.decode, run);
+  return runStage(runner, plugin.model, boxes, (b, out, offset) => cropInput(plugin, img, b, out, offset), plugin.decode, run);
 }
 
 /** Prepares every face's input, runs the model over them, decodes — timing each face's share. */
@@ -48,18 +45,16 @@ export async function runStage<T, R>(
   runner: ModelRunner,
   model: FaceModelSpec,
   items: readonly T[],
-  prepare: (item: T, index: number) => Float32Array,
+  prepare: (item: T, out: Float32Array, offset: number) => void,
   decode: (outputs: Outputs, index: number) => R,
   run: RunOptions = {},
 ): Promise<StageResult<R>> {
   const itemMs: number[] = [];
-  const inputs = items.map((item, i) => {
+  const { perItem, inferenceMs, itemInferenceMs } = await runPerFace(runner, model, items.length, (i, out, offset) => {
     const t0 = performance.now();
-    const input = prepare(item, i);
+    prepare(items[i]!, out, offset);
     itemMs[i] = performance.now() - t0;
-    return input;
-  });
-  const { perItem, inferenceMs, itemInferenceMs } = await runPerFace(runner, model, inputs, run);
+  }, run);
   const results = perItem.map((o, i) => {
     const t0 = performance.now();
     const r = decode(o, i);

@@ -11,11 +11,9 @@ export const EMBEDDING_SIZE = 512;
  * fr_feature: the 112×112 ArcFace-aligned RGB crop, (x−127)/128 → 512 floats, returned
  * L2-normalised so a dot product is the cosine similarity.
  */
-export function embeddingInput(img: RgbImage, five: readonly Point[]): Float32Array {
+export function embeddingInput(img: RgbImage, five: readonly Point[], out: Float32Array, offset: number): void {
   const { width, height } = FACE_MODELS.embed;
-  const out = new Float32Array(3 * width * height);
-  toChw(alignFace(img, five, width), width * height, PLUS_MINUS_ONE, out);
-  return out;
+  toChw(alignFace(img, five, width), width * height, PLUS_MINUS_ONE, out, offset);
 }
 
 export function l2Normalise(v: Float32Array): Float32Array {
@@ -34,7 +32,7 @@ export async function embedFaces(
   run: RunOptions = {},
 ): Promise<StageResult<Float32Array>> {
   const id = FACE_MODELS.embed.id;
-  return runStage(runner, FACE_MODELS.embed, fivePointsPerFace, (five) => embeddingInput(img, five),
+  return runStage(runner, FACE_MODELS.embed, fivePointsPerFace, (five, out, offset) => embeddingInput(img, five, out, offset),
     (o) => l2Normalise(outputData(o, 'output', id)), run);
 }
 

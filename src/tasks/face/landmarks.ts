@@ -18,11 +18,9 @@ export function landmarkCrop(box: Box, img: RgbImage): Rect {
   return squareCrop(box, img, 1.0);
 }
 
-export function landmarkInput(img: RgbImage, rect: Rect): Float32Array {
+export function landmarkInput(img: RgbImage, rect: Rect, out: Float32Array, offset: number): void {
   const { width, height } = FACE_MODELS.landmark;
-  const out = new Float32Array(width * height);
-  toGrey(cropResize(img, rect, width, height), width * height, 1 / 256, out);
-  return out;
+  toGrey(cropResize(img, rect, width, height), width * height, 1 / 256, out, offset);
 }
 
 export function decodeLandmarks(values: Float32Array, rect: Rect): Point[] {
@@ -41,7 +39,7 @@ export async function predictLandmarks(
 ): Promise<StageResult<Point[]>> {
   const rects = boxes.map((b) => landmarkCrop(b, img));
   const id = FACE_MODELS.landmark.id;
-  return runStage(runner, FACE_MODELS.landmark, rects, (r) => landmarkInput(img, r),
+  return runStage(runner, FACE_MODELS.landmark, rects, (r, out, offset) => landmarkInput(img, r, out, offset),
     (o, i) => decodeLandmarks(outputData(o, 'output', id), rects[i]!), run);
 }
 

@@ -55,29 +55,33 @@ export interface BatchRun {
   itemInferenceMs: number[];
 }
 
+/** Writes face `index`'s CHW input (the spec's size) into `out` at `offset`. */
+export type FillInput = (index: number, out: Float32Array, offset: number) => void;
+
 /**
- * Runs one model over per-face inputs (each a CHW Float32Array of the spec's size), packing up to
- * `maxBatch` faces per run and splitting the outputs back per face.
+ * Runs one model over `count` faces, packing up to `maxBatch` per run: each face's input is
+ * written straight into the batch tensor, and the outputs are split back per face.
  */
 export async function runPerFace(
   runner: ModelRunner,
   model: FaceModelSpec,
-  inputs: readonly Float32Array[],
+  count: number,
+  fill: FillInput,
   opts: RunOptions = {},
 ): Promise<BatchRun> {
   const per = model.channels * model.height * model.width;
   const perItem: Outputs[] = [];
   const itemInferenceMs: number[] = [];
   let inferenceMs = 0;
-  for (let start = 0; start < inputs.length; start += model.maxBatch) {
-    const chunk = inputs.slice(start, start + model.maxBatch);
-    const data = chunk.length === 1 ? chunk[0]! : new Float32Array(per * chunk.length);
-    if (chunk.length > 1) chunk.forEach((item, i) => data.set(item, i * per));
-    const dims = [chunk.length, model.channels, model.height, model.width];
+  for (let start = 0; start < count; start += model.maxBatch) {
+    const n = Math.min(model.maxBatch, count - start);
+    const data = new Float32Array(per * n);
+    for (let i = 0; i < n; i++) fill(start + i, data, i * per);
+    const dims = [n, model.channels, model.height, model.width];
     const result = await runner.run(model.id, { [model.input]: float32(data, dims) }, opts);
     inferenceMs += result.inferenceMs;
-    perItem.push(...splitBatch(result.outputs, chunk.length));
-    for (let i = 0; i < chunk.length; i++) itemInferenceMs.push(result.inferenceMs / chunk.length);
+    perItem.push(...splitBatch(result.outputs, n));
+    for (let i = 0; i < n; i++) itemInferenceMs.push(result.inferenceMs / n);
   }
   return { perItem, inferenceMs, itemInferenceMs };
 }
