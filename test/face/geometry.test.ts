@@ -88,6 +88,39 @@ describe('crops', () => {
     assert.deepEqual([...out], new Array(12).fill(0));
   });
 
+  test('warp matches a plain bilinear sample on interior rows, rows crossing the border and rotations', () => {
+    const w = 40;
+    const h = 30;
+    const img: RgbImage = { data: Uint8Array.from({ length: w * h * 3 }, (_, i) => (i * 7919) % 256), width: w, height: h };
+    const at = (x: number, y: number, c: number) => img.data[(Math.min(h - 1, Math.max(0, y)) * w + Math.min(w - 1, Math.max(0, x))) * 3 + c]!;
+    const reference = (sx: number, sy: number, c: number) => {
+      const x0 = Math.floor(sx);
+      const y0 = Math.floor(sy);
+      if (x0 < -1 || y0 < -1 || x0 >= w || y0 >= h) return 0;
+      const fx = sx - x0;
+      const fy = sy - y0;
+      return Math.floor(at(x0, y0, c) * (1 - fx) * (1 - fy) + at(x0 + 1, y0, c) * fx * (1 - fy)
+        + at(x0, y0 + 1, c) * (1 - fx) * fy + at(x0 + 1, y0 + 1, c) * fx * fy + 0.5);
+    };
+    const maps: [number, number, number, number, number, number][] = [
+      [0.7, 0, 5.3, 0, 0.7, 4.1], // wholly inside
+      [1.3, 0, -6.2, 0, 1.3, -3.7], // past the left and top edges
+      [Math.cos(0.5), -Math.sin(0.5), 20, Math.sin(0.5), Math.cos(0.5), 2], // rotated, leaving the image
+    ];
+    for (const m of maps) {
+      const out = warp(img, m, 24, 24);
+      for (let dy = 0; dy < 24; dy++) {
+        for (let dx = 0; dx < 24; dx++) {
+          for (let c = 0; c < 3; c++) {
+            const want = reference(m[0] * dx + m[1] * dy + m[2], m[3] * dx + m[4] * dy + m[5], c);
+            const got = out[(dy * 24 + dx) * 3 + c]!;
+            assert.ok(Math.abs(got - want) <= 1, `map ${m.join(',')} at (${dx},${dy},${c}): ${got} vs ${want}`);
+          }
+        }
+      }
+    }
+  });
+
   test('BGR packing puts blue in plane 0 with plane 0 normalisation', () => {
     const out = new Float32Array(3);
     toChw(new Uint8Array([255, 0, 0]), 1, IMAGENET, out, 0, true);
