@@ -8,7 +8,7 @@ import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import * as tar from 'tar';
 import { isAppError } from '../../src/errors.js';
-import type { Manifest, ModelSpec, Source } from '../../src/models/manifest.js';
+import type { GraphPass, Manifest, ModelSpec, Source } from '../../src/models/manifest.js';
 import type { ProgressEvent } from '../../src/models/progress.js';
 import { CONVERTERS, type ConverterRegistry } from '../../src/models/store/converters.js';
 import { ModelStore } from '../../src/models/store/model-store.js';
@@ -193,6 +193,18 @@ test('a convert source can start from chunks: assembled, verified, converted (fp
   assert.deepEqual([...(out.output!.data as Float32Array)], [5, -3, 1]);
 });
 
+/** A one-file package converted by `converter` then `passes`, pulled through a fresh store. */
+async function pullConverted(id: string, file: Uint8Array, converter: 'batch-dim' | 'fp16-to-fp32', passes: GraphPass[]) {
+  const spec = await buildPackage({ 'model/in.onnx': file });
+  const manifest: Manifest = { version: 1, models: [model(id, {
+    kind: 'convert', converter, passes, file: `${id}.onnx`,
+    from: { kind: 'npm', package: spec, files: [{ path: 'model/in.onnx', file: `${id}-in.onnx`, sha256: sha(file), size: file.length }] },
+  })] };
+  const store = new ModelStore({ modelDir: tempDir('fotofun-models-'), manifest, logger: pino({ level: 'silent' }), downloadTimeoutMs: 5000 });
+  const [outcome] = await store.pull([id]);
+  return { store, outcome: outcome! };
+}
+
 test('graph passes run after the converter, in the store\'s worker: keep-outputs prunes to the outputs it names', async () => {
   const g = new GraphBuilder('two-heads');
   g.input('input', 'float32', [1, 3]);
@@ -200,15 +212,8 @@ test('graph passes run after the converter, in the store\'s worker: keep-outputs
   g.op('Add', ['input', g.initializer('one', [1], new Float32Array([1]))], {}, 'b');
   g.output('a', 'float32', [1, 3]);
   g.output('b', 'float32', [1, 3]);
-  const original = g.toBytes();
-  const spec = await buildPackage({ 'model/two.onnx': original });
-  const manifest: Manifest = { version: 1, models: [model('two', {
-    kind: 'convert', converter: 'batch-dim', passes: [{ pass: 'keep-outputs', outputs: ['a'] }], file: 'two-a.onnx',
-    from: { kind: 'npm', package: spec, files: [{ path: 'model/two.onnx', file: 'two.onnx', sha256: sha(original), size: original.length }] },
-  })] };
-  const store = new ModelStore({ modelDir: tempDir('fotofun-models-'), manifest, logger: pino({ level: 'silent' }), downloadTimeoutMs: 5000 });
-  const [outcome] = await store.pull(['two']);
-  assert.equal(outcome!.ok, true, outcome!.ok ? '' : outcome!.error.message);
+  const { store, outcome } = await pullConverted('two', g.toBytes(), 'batch-dim', [{ pass: 'keep-outputs', outputs: ['a'] }]);
+  assert.equal(outcome.ok, true, outcome.ok ? '' : outcome.error.message);
   const graph = onnxProto.onnx.ModelProto.decode(fs.readFileSync(store.pathFor('two'))).graph!;
   assert.deepEqual(graph.output!.map((o) => o.name), ['a']);
   assert.deepEqual(graph.initializer!.map((t) => t.name), ['two']);
@@ -219,14 +224,7 @@ test('graph passes run after the converter, in the store\'s worker: keep-outputs
 });
 
 test('keep-outputs naming an output the graph lacks fails the pull, naming the outputs it has', async () => {
-  const original = halfPrecisionModel();
-  const spec = await buildPackage({ 'model/half.onnx': original });
-  const manifest: Manifest = { version: 1, models: [model('half', {
-    kind: 'convert', converter: 'fp16-to-fp32', passes: [{ pass: 'keep-outputs', outputs: ['mask'] }], file: 'half.onnx',
-    from: { kind: 'npm', package: spec, files: [{ path: 'model/half.onnx', file: 'half-fp16.onnx', sha256: sha(original), size: original.length }] },
-  })] };
-  const store = new ModelStore({ modelDir: tempDir('fotofun-models-'), manifest, logger: pino({ level: 'silent' }), downloadTimeoutMs: 5000 });
-  const [outcome] = await store.pull(['half']);
-  assert.equal(outcome!.ok, false);
-  assert.match(!outcome!.ok ? outcome!.error.message : '', /no output mask \(it has output\)/);
+  const { outcome } = await pullConverted('half', halfPrecisionModel(), 'fp16-to-fp32', [{ pass: 'keep-outputs', outputs: ['mask'] }]);
+  assert.equal(outcome.ok, false);
+  assert.match(!outcome.ok ? outcome.error.message : '', /no output mask \(it has output\)/);
 });
