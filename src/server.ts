@@ -53,7 +53,7 @@ function rateLimiter(perMinute: number) {
  * Builds the HTTP app. Health and readiness come before auth and limits so probes always answer;
  * every other route needs the API key when one is set.
  */
-export function createApp(config: Config, deps: AppDeps): { app: express.Express; gate: ConcurrencyGate } {
+export function createApp(config: Config, deps: AppDeps): express.Express {
   const gate = deps.gate ?? new ConcurrencyGate(config.MAX_CONCURRENT_REQUESTS, config.MAX_QUEUED_REQUESTS);
   const app = express();
   app.disable('x-powered-by');
@@ -71,5 +71,5 @@ export function createApp(config: Config, deps: AppDeps): { app: express.Express
   }
   app.use(notFound);
   app.use(errorHandler);
-  return { app, gate };
+  return app;
 }

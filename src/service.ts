@@ -83,7 +83,7 @@ export async function startService(config: Config, logger: Logger, opts: Service
   const queue = new JobQueue({ db, dataDir: config.DATA_DIR, tasks, runner: manager, config, logger: logger.child({ component: 'jobs' }) });
   let ready = false;
   let reason = 'pulling default models';
-  const { app } = createApp(config, {
+  const app = createApp(config, {
     logger, runner: manager, tasks, jobs: queue,
     health: {
       device: () => device.primary,

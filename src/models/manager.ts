@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { ModelStats } from '../db/model-stats.js';
 import { AppError, isAppError } from '../errors.js';
 import { PlacementExecutor, isOutOfMemory, type VramScheduler } from '../vram/index.js';
-import type { DeviceId, ModelSnapshot, ModelSpec as SchedulerSpec } from '../vram/types.js';
+import { parseSessionKey, sessionKey, type DeviceId, type ModelSnapshot, type ModelSpec as SchedulerSpec } from '../vram/types.js';
 import type { ModelSpec } from './manifest.js';
 import type { ModelRunner, RunOptions, RunResult } from './runner.js';
 import type { ModelStatus } from './store/model-store.js';
@@ -49,7 +49,6 @@ export function schedulerSpec(m: ModelSpec): SchedulerSpec {
   return { id: m.id, zone: m.zone, estimatedMB: m.memoryMB, priority: m.priority };
 }
 
-const keyOf = (modelId: string, device: DeviceId) => `${modelId}@${device}`;
 
 /**
  * The only way code runs a model. The scheduler decides where a model lives, the placement
@@ -63,7 +62,7 @@ export class ModelManager implements ModelRunner {
   constructor(private readonly opts: ModelManagerOptions) {
     this.executor = new PlacementExecutor(opts.scheduler, {
       load: (modelId, device) => this.loadSession(modelId, device),
-      unload: (modelId, device) => opts.pool.unload(keyOf(modelId, device)),
+      unload: (modelId, device) => opts.pool.unload(sessionKey(modelId, device)),
     }, { logger: opts.logger });
     opts.pool.on?.('sessionsLost', (e) => this.sessionsLost(e.keys));
   }
@@ -76,7 +75,7 @@ export class ModelManager implements ModelRunner {
     try {
       return await this.executor.withSession(modelId, async (device, mayRetry) => {
         // The pool moves input buffers to the worker; a run that may be retried sends a copy.
-        const out = await this.opts.pool.run(keyOf(modelId, device), mayRetry ? cloneFeeds(feeds) : feeds, {
+        const out = await this.opts.pool.run(sessionKey(modelId, device), mayRetry ? cloneFeeds(feeds) : feeds, {
           ...(opts.outputs ? { outputs: opts.outputs } : {}),
           ...(opts.signal ? { signal: opts.signal } : {}),
         });
@@ -157,7 +156,7 @@ export class ModelManager implements ModelRunner {
 
   private async loadSession(modelId: string, device: DeviceId): Promise<{ measuredMB?: number }> {
     const modelPath = await this.weightsFor(modelId);
-    const res = await this.opts.pool.load(keyOf(modelId, device), { modelPath, device });
+    const res = await this.opts.pool.load(sessionKey(modelId, device), { modelPath, device });
     this.opts.logger.info({ modelId, device, loadMs: Math.round(res.loadMs), measuredMB: res.measuredMB }, `loaded ${modelId} on ${device}`);
     // The pool measures host RSS around session creation: a CPU footprint, never a VRAM one.
     return device === 'cpu' && res.measuredMB > 0 ? { measuredMB: res.measuredMB } : {};
@@ -166,8 +165,8 @@ export class ModelManager implements ModelRunner {
   /** A crashed worker took these sessions with it; the scheduler frees their memory and the next request reloads. */
   private sessionsLost(keys: string[]): void {
     for (const key of keys) {
-      const at = key.lastIndexOf('@');
-      this.opts.scheduler.unloaded(key.slice(0, at), key.slice(at + 1) as DeviceId);
+      const { modelId, device } = parseSessionKey(key);
+      this.opts.scheduler.unloaded(modelId, device);
     }
   }
 

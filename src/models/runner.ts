@@ -1,6 +1,7 @@
+import type { DeviceId } from '../vram/types.js';
 import type { Feeds, Outputs } from './tensor.js';
 
-export type DeviceId = 'cpu' | `cuda:${number}`;
+export type { DeviceId };
 
 export interface RunOptions {
   /** Aborts a queued run, and tells a multi-step caller to stop between steps. */

@@ -1,6 +1,6 @@
 import { isOutOfMemory } from './out-of-memory.js';
 import type { VramScheduler } from './scheduler.js';
-import type { DeviceId, Lease, LoadTicket, Placement, SchedulerLogger, Victim } from './types.js';
+import { sessionKey, type DeviceId, type Lease, type LoadTicket, type Placement, type SchedulerLogger, type Victim } from './types.js';
 
 /** What the executor needs from the session owner (the ModelManager's worker pool, or a fake). */
 export interface SessionDriver {
@@ -138,7 +138,7 @@ export class PlacementExecutor {
   }
 
   private serial(modelId: string, device: DeviceId, fn: () => Promise<void>): Promise<void> {
-    const key = `${modelId}@${device}`;
+    const key = sessionKey(modelId, device);
     const previous = this.chains.get(key) ?? Promise.resolve();
     const next = previous.catch(() => undefined).then(fn);
     this.chains.set(key, next);

@@ -1,5 +1,5 @@
 import type { SessionDriver } from './executor.js';
-import type { DeviceId, Timers } from './types.js';
+import { parseSessionKey, sessionKey, type DeviceId, type Timers } from './types.js';
 
 /** Thrown by the simulated device like onnxruntime's allocation failures; `oom` marks it. */
 export class SimulatedOutOfMemory extends Error {
@@ -52,12 +52,12 @@ export class SimulatedDevice implements SessionDriver {
 
   usedMB(device: DeviceId): number {
     let sum = 0;
-    for (const [key, mb] of this.resident) if (key.endsWith(`@${device}`)) sum += mb;
+    for (const [key, mb] of this.resident) if (parseSessionKey(key).device === device) sum += mb;
     return sum;
   }
 
   isResident(modelId: string, device: DeviceId): boolean {
-    return this.resident.has(`${modelId}@${device}`);
+    return this.resident.has(sessionKey(modelId, device));
   }
 
   count(op: DeviceEvent['op'], modelId?: string, device?: DeviceId): number {
@@ -66,17 +66,17 @@ export class SimulatedDevice implements SessionDriver {
 
   /** The next load of `modelId` on `device` fails with an out-of-memory. */
   failNextLoad(modelId: string, device: DeviceId): void {
-    this.failLoads.add(`${modelId}@${device}`);
+    this.failLoads.add(sessionKey(modelId, device));
   }
 
   /** The next run of `modelId` on `device` fails with an out-of-memory. */
   failNextRun(modelId: string, device: DeviceId): void {
-    this.failRuns.add(`${modelId}@${device}`);
+    this.failRuns.add(sessionKey(modelId, device));
   }
 
   async load(modelId: string, device: DeviceId): Promise<{ measuredMB?: number }> {
     await this.delay(this.opts.loadMs?.(modelId, device) ?? 0);
-    const key = `${modelId}@${device}`;
+    const key = sessionKey(modelId, device);
     if (this.resident.has(key)) throw new Error(`${key} loaded twice`);
     const mb = this.footprint(modelId, device);
     const capacity = this.opts.capacityMB[device] ?? Infinity;
@@ -91,7 +91,7 @@ export class SimulatedDevice implements SessionDriver {
 
   async unload(modelId: string, device: DeviceId): Promise<void> {
     await this.delay(this.opts.unloadMs ?? 0);
-    const key = `${modelId}@${device}`;
+    const key = sessionKey(modelId, device);
     const mb = this.resident.get(key);
     if (mb === undefined) throw new Error(`${key} unloaded but not resident`);
     this.resident.delete(key);
@@ -100,7 +100,7 @@ export class SimulatedDevice implements SessionDriver {
 
   /** A run of `ms` simulated milliseconds on a resident session. */
   async run(modelId: string, device: DeviceId, ms: number): Promise<void> {
-    const key = `${modelId}@${device}`;
+    const key = sessionKey(modelId, device);
     if (!this.resident.has(key)) throw new Error(`${key} run without a session`);
     if (this.failRuns.delete(key)) {
       this.events.push({ op: 'oom', modelId, device, mb: 0 });

@@ -6,6 +6,14 @@
 
 export type DeviceId = 'cpu' | `cuda:${number}`;
 
+/** One session's key, "model@device": a model may have a session per device. */
+export const sessionKey = (modelId: string, device: DeviceId): string => `${modelId}@${device}`;
+
+export function parseSessionKey(key: string): { modelId: string; device: DeviceId } {
+  const at = key.lastIndexOf('@');
+  return { modelId: key.slice(0, at), device: key.slice(at + 1) as DeviceId };
+}
+
 export type Zone = 'critical' | 'high' | 'flexible';
 
 export const ZONES: readonly Zone[] = ['critical', 'high', 'flexible'];

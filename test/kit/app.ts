@@ -81,7 +81,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   });
   const logger = createLogger(config.LOG_LEVEL, sink);
   const runner = opts.runner ?? directRunner({ 'test-invert': invertModel() });
-  const { app } = createApp(config, {
+  const app = createApp(config, {
     logger,
     runner,
     tasks: createTaskRegistry(opts.tasks ?? [invertTask()]),
