@@ -30,6 +30,7 @@ import { DEFAULT_MATCH_THRESHOLD } from '../src/tasks/face/match.js';
 import { analyzeFaces, type FacePlugin } from '../src/tasks/face/pipeline.js';
 import { decodeRgb } from '../src/tasks/face/raster.js';
 import { directRunner } from '../test/kit/direct-runner.js';
+import { validated } from '../test/kit/images.js';
 import { REAL_MODEL_DIR, realModelPath } from '../test/kit/real-models.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -111,7 +112,7 @@ async function targetSection(runner: ModelRunner, url: string, images: Buffer[])
     for (const buf of images) {
       c.raw.ms = 0;
       const t0 = performance.now();
-      const { img } = await decodeRgb(buf);
+      const { img } = await decodeRgb(await validated(buf));
       await analyzeFaces(c, img, { ...OPTS, plugins: TARGET_PLUGINS });
       const ms = performance.now() - t0;
       wall.push(ms);
@@ -139,16 +140,16 @@ async function targetSection(runner: ModelRunner, url: string, images: Buffer[])
  */
 async function stageSection(runner: ModelRunner, images: Buffer[]) {
   console.log(`\n2. stages: each plugin alone, then all together, on the full-size fixtures (1920 px, 3 faces), ${ROUNDS} rounds`);
-  const decoded = await Promise.all(images.map((b) => decodeRgb(b)));
+  const decoded = await Promise.all(images.map(async (b) => decodeRgb(await validated(b))));
   const decode: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     for (const buf of images) {
       const t0 = performance.now();
-      await decodeRgb(buf);
+      await decodeRgb(await validated(buf));
       decode.push(performance.now() - t0);
     }
   }
-  row('decode (sharp → RGB)', decode);
+  row('validate + decode (sharp → RGB)', decode);
   for (const plugin of ['detect', ...ALL_PLUGINS] as const) {
     const ms: number[] = [];
     const raw: number[] = [];
@@ -166,7 +167,7 @@ async function stageSection(runner: ModelRunner, images: Buffer[]) {
   for (let r = 0; r < ROUNDS; r++) {
     for (const buf of images) {
       const t0 = performance.now();
-      const { img } = await decodeRgb(buf);
+      const { img } = await decodeRgb(await validated(buf));
       await analyzeFaces(runner, img, { ...OPTS, plugins: ALL_PLUGINS });
       total.push(performance.now() - t0);
     }
@@ -234,7 +235,7 @@ async function thresholdSection(runner: ModelRunner) {
     const src = fs.readFileSync(path.join(FIXTURES, name));
     const meta = await sharp(src).metadata();
     for (const [aug, fn] of Object.entries(augment)) {
-      const { img, scale, original } = await decodeRgb(await fn(src));
+      const { img, scale, original } = await decodeRgb(await validated(await fn(src)));
       const { faces } = await analyzeFaces(runner, img, { ...OPTS, plugins: ['embedding'] });
       for (const face of faces) {
         const x = personX(aug, ((face.box.x1 + face.box.x2) / 2) * scale, ((face.box.y1 + face.box.y2) / 2) * scale, original, meta.width!);
@@ -289,7 +290,7 @@ const small = await Promise.all(full.map((b) => sharp(b).resize({ width: 640 }).
 const server = await startFaceApp(runner);
 try {
   // warm-up: first runs allocate the sessions' arenas
-  for (const buf of [...small, ...full]) await analyzeFaces(runner, (await decodeRgb(buf)).img, { ...OPTS, plugins: ALL_PLUGINS });
+  for (const buf of [...small, ...full]) await analyzeFaces(runner, (await decodeRgb(await validated(buf))).img, { ...OPTS, plugins: ALL_PLUGINS });
   const only = new Set(args.only.split(','));
   if (only.has('target')) await targetSection(runner, server.url, small);
   if (only.has('stages')) await stageSection(runner, full);

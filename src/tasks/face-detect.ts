@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { AppError } from '../errors.js';
 import type { ValidatedImage } from '../image/types.js';
 import type { ModelRunner, RunOptions } from '../models/runner.js';
 import { FACE_DETECTORS, FACE_PLUGINS, analyzeFaces, modelsFor, toOriginalPixels, type AnalyzeOptions, type AnalyzedFace, type FaceAnalysis } from './face/pipeline.js';
@@ -37,9 +36,7 @@ export type FaceImageAnalysis = FaceAnalysis & { image: { width: number; height:
  */
 export async function analyseImage(runner: ModelRunner, image: ValidatedImage, opts: AnalyzeOptions, run: RunOptions): Promise<FaceImageAnalysis> {
   const side = opts.plugins.length > 0 ? MAX_ANALYSIS_SIDE : DETECT_ONLY_SIDE;
-  const { img, scale, original } = await decodeRgb(image.buffer, side).catch((err: unknown) => {
-    throw new AppError('INVALID_IMAGE', 'The image could not be decoded; send an intact JPEG, PNG or WebP.', { cause: err });
-  });
+  const { img, scale, original } = await decodeRgb(image, side);
   const analysis = await analyzeFaces(runner, img, opts, run);
   return { ...analysis, faces: toOriginalPixels(analysis.faces, scale), image: original };
 }

@@ -6,6 +6,7 @@ import { FACE_MODELS, runPerFace } from '../../src/tasks/face/models.js';
 import { FACE_PLUGINS, analyzeFaces, modelsFor, toOriginalPixels } from '../../src/tasks/face/pipeline.js';
 import { decodeRgb } from '../../src/tasks/face/raster.js';
 import { directRunner } from '../kit/direct-runner.js';
+import { validated } from '../kit/images.js';
 import { tinyEmbedder, tinyFaceModels, type TinyBox } from './tiny-face-models.js';
 
 /** 640×480: the 320×240 detector input is exactly half, so boxes map ×2. */
@@ -34,7 +35,7 @@ const OPTS = { detector: 'ultraface' as const, iouThreshold: 0.4, limit: 20 };
 describe('face pipeline on tiny models', () => {
   test('finds the faces over the threshold once each, boxes in original pixels', async () => {
     const runner = directRunner(tinyFaceModels(FACES));
-    const { img } = await decodeRgb(await twoFacePhoto());
+    const { img } = await decodeRgb(await validated(await twoFacePhoto()));
     const { faces } = await analyzeFaces(runner, img, { ...OPTS, plugins: [] });
     assert.deepEqual(faces.map((f) => f.score), [0.95, 0.9]);
     const b = faces[0]!.box;
@@ -50,7 +51,7 @@ describe('face pipeline on tiny models', () => {
     const face = { box: [140 / 320, 60 / 240, 180 / 320, 120 / 240] as [number, number, number, number], score: 0.9 };
     const runner = directRunner(tinyFaceModels([padding, face]));
     const photo = await sharp({ create: { width: 120, height: 240, channels: 3, background: { r: 120, g: 110, b: 100 } } }).png().toBuffer();
-    const { img } = await decodeRgb(photo);
+    const { img } = await decodeRgb(await validated(photo));
     const { faces } = await analyzeFaces(runner, img, { ...OPTS, limit: 1, plugins: ['embedding'] });
     assert.equal(faces.length, 1);
     assert.equal(faces[0]!.score, 0.9);
@@ -59,7 +60,7 @@ describe('face pipeline on tiny models', () => {
 
   test('runs every plugin once per image, all faces in one batch, with decoded results', async () => {
     const runner = directRunner(tinyFaceModels(FACES));
-    const { img } = await decodeRgb(await twoFacePhoto());
+    const { img } = await decodeRgb(await validated(await twoFacePhoto()));
     const { faces, timings } = await analyzeFaces(runner, img, { ...OPTS, plugins: [...FACE_PLUGINS] });
     assert.equal(faces.length, 2);
     const count = (id: string) => runner.calls.filter((c) => c === id).length;
@@ -82,7 +83,7 @@ describe('face pipeline on tiny models', () => {
 
   test('landmarks land inside the face box they came from', async () => {
     const runner = directRunner(tinyFaceModels(FACES));
-    const { img } = await decodeRgb(await twoFacePhoto());
+    const { img } = await decodeRgb(await validated(await twoFacePhoto()));
     const { faces } = await analyzeFaces(runner, img, { ...OPTS, plugins: ['landmarks'] });
     for (const f of faces) {
       for (const p of f.landmarks!.fivePoints) {
@@ -93,21 +94,21 @@ describe('face pipeline on tiny models', () => {
 
   test('two differently coloured faces get different embeddings', async () => {
     const runner = directRunner(tinyFaceModels(FACES));
-    const { img } = await decodeRgb(await twoFacePhoto());
+    const { img } = await decodeRgb(await validated(await twoFacePhoto()));
     const { faces } = await analyzeFaces(runner, img, { ...OPTS, plugins: ['embedding'] });
     assert.ok(similarity(faces[0]!.embedding!.vector, faces[1]!.embedding!.vector) < 0.99);
   });
 
   test('largestOnly runs the plugins on the biggest face alone', async () => {
     const runner = directRunner(tinyFaceModels(FACES));
-    const { img } = await decodeRgb(await twoFacePhoto());
+    const { img } = await decodeRgb(await validated(await twoFacePhoto()));
     const { faces } = await analyzeFaces(runner, img, { ...OPTS, plugins: ['embedding'], largestOnly: true });
     assert.equal(faces.length, 1);
     assert.equal(runner.calls.filter((c) => c === 'face-embed').length, 1);
   });
 
   test('an image decoded smaller than the original reports boxes in original pixels', async () => {
-    const { img, scale } = await decodeRgb(await twoFacePhoto(), 320);
+    const { img, scale } = await decodeRgb(await validated(await twoFacePhoto()), 320);
     assert.equal(scale, 2);
     const runner = directRunner(tinyFaceModels(FACES));
     const { faces } = await analyzeFaces(runner, img, { ...OPTS, plugins: ['landmarks'] });
@@ -118,7 +119,7 @@ describe('face pipeline on tiny models', () => {
 
   test('stops before the plugins when the request is aborted', async () => {
     const runner = directRunner(tinyFaceModels(FACES));
-    const { img } = await decodeRgb(await twoFacePhoto());
+    const { img } = await decodeRgb(await validated(await twoFacePhoto()));
     const controller = new AbortController();
     controller.abort(new Error('client went away'));
     await assert.rejects(analyzeFaces(runner, img, { ...OPTS, plugins: ['age'] }, { signal: controller.signal }), /client went away/);

@@ -16,6 +16,7 @@ import { fivePoints, landmarkCrop, landmarkInput, predictLandmarks } from '../..
 import { FACE_MODELS, runPerFace, type FaceModelSpec, type FillInput } from '../../src/tasks/face/models.js';
 import { posePlugin } from '../../src/tasks/face/pose.js';
 import { directRunner } from '../kit/direct-runner.js';
+import { validated } from '../kit/images.js';
 import { realModelFiles, realModelPath } from '../kit/real-models.js';
 import { call, startFaceApp } from './face-app.js';
 
@@ -57,7 +58,7 @@ describe('face pipeline with the real faceplugin weights', async () => {
   const runner = () => directRunner(models);
 
   async function analyse(buffer: Buffer, opts: Partial<AnalyzeOptions> = {}) {
-    const { img } = await decodeRgb(buffer);
+    const { img } = await decodeRgb(await validated(buffer));
     return analyzeFaces(runner(), img, { ...OPTS, ...opts });
   }
 
@@ -75,7 +76,7 @@ describe('face pipeline with the real faceplugin weights', async () => {
   }
 
   test('the store-converted models give each face in a batch what a run of that face alone gives', async () => {
-    const { img } = await decodeRgb(fixture('faces-group-1.jpg'));
+    const { img } = await decodeRgb(await validated(fixture('faces-group-1.jpg')));
     const { faces } = await analyzeFaces(runner(), img, OPTS);
     assert.equal(faces.length, 3);
     const boxes = faces.map((f) => f.box);

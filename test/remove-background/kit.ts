@@ -1,7 +1,5 @@
 import path from 'node:path';
 import sharp from 'sharp';
-import { validateImage } from '../../src/image/validate.js';
-import type { ValidatedImage } from '../../src/image/types.js';
 import type { ModelRunner, RunOptions } from '../../src/models/runner.js';
 import type { TaskContext } from '../../src/tasks/types.js';
 import { testConfig } from '../../src/config.js';
@@ -54,10 +52,6 @@ export function taskContext(runner: ModelRunner, overrides: Partial<TaskContext>
     owner: 'test',
     ...overrides,
   };
-}
-
-export function validated(buffer: Buffer): Promise<ValidatedImage> {
-  return validateImage(buffer, { maxFileSize: 50e6, maxPixels: 40e6 });
 }
 
 export interface Shape {

@@ -4,7 +4,8 @@ import sharp from 'sharp';
 import { removeBackgroundTask, RemoveBackgroundOptions } from '../../src/tasks/remove-background.js';
 import type { TaskResult } from '../../src/tasks/types.js';
 import { directRunner } from '../kit/direct-runner.js';
-import { darkBoxOnLight, darkIsSubjectModel, rawPixels, spyRunner, taskContext, validated, type Shape } from './kit.js';
+import { darkBoxOnLight, darkIsSubjectModel, rawPixels, spyRunner, taskContext, type Shape } from './kit.js';
+import { validated } from '../kit/images.js';
 
 const tiny = darkIsSubjectModel();
 const runner = spyRunner(directRunner({ 'isnet-general': tiny, 'isnet-general-small': tiny }));

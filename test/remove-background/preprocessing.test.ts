@@ -8,7 +8,8 @@ import type { RawImage } from '../../src/image/raw.js';
 import { float32 } from '../../src/models/tensor.js';
 import { directRunner } from '../kit/direct-runner.js';
 import { GraphBuilder } from '../kit/onnx.js';
-import { darkBoxOnLight, rawPixels, spyRunner, taskContext, validated } from './kit.js';
+import { darkBoxOnLight, rawPixels, spyRunner, taskContext } from './kit.js';
+import { validated } from '../kit/images.js';
 
 /** Pixels as a one-row raw RGB image. */
 const rgb = (values: number[]): RawImage => ({ data: Buffer.from(values), width: values.length / 3, height: 1, channels: 3 });

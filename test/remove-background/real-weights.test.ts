@@ -7,7 +7,8 @@ import type { ModelRunner } from '../../src/models/runner.js';
 import { RemoveBackgroundOptions, removeBackgroundTask } from '../../src/tasks/remove-background.js';
 import { directRunner } from '../kit/direct-runner.js';
 import { realModelPath } from '../kit/real-models.js';
-import { FIXTURES, maskIoU, rawPixels, taskContext, validated } from './kit.js';
+import { FIXTURES, maskIoU, rawPixels, taskContext } from './kit.js';
+import { validated } from '../kit/images.js';
 
 let runner: ModelRunner;
 

@@ -1,4 +1,6 @@
 import sharp from 'sharp';
+import { decoding, openImage } from '../../image/decode.js';
+import type { ValidatedImage } from '../../image/types.js';
 import type { Rect } from './geometry.js';
 
 /**
@@ -32,20 +34,16 @@ export interface DecodedForFaces {
   original: { width: number; height: number };
 }
 
-/** Decodes any sharp-readable image to RGB, EXIF orientation applied, alpha dropped, capped in size. */
-export async function decodeRgb(buffer: Buffer, maxSide = MAX_ANALYSIS_SIDE): Promise<DecodedForFaces> {
-  const { data, info } = await sharp(buffer, { failOn: 'error' })
-    .rotate()
+/** Decodes a validated image to RGB, EXIF orientation applied, alpha dropped, capped in size. */
+export async function decodeRgb(image: ValidatedImage, maxSide = MAX_ANALYSIS_SIDE): Promise<DecodedForFaces> {
+  const { data, info } = await decoding(openImage(image)
     .resize(maxSide, maxSide, { fit: 'inside', withoutEnlargement: true })
     .removeAlpha()
     .toColourspace('srgb')
     .raw()
-    .toBuffer({ resolveWithObject: true });
-  const meta = await sharp(buffer).metadata();
-  const swap = (meta.orientation ?? 1) >= 5;
-  const original = { width: swap ? meta.height : meta.width, height: swap ? meta.width : meta.height };
+    .toBuffer({ resolveWithObject: true }));
   const img = { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
-  return { img, scale: original.width / info.width, original };
+  return { img, scale: image.width / info.width, original: { width: image.width, height: image.height } };
 }
 
 /** Resizes the whole image with sharp (proper area filtering for the big downscale to the detector). */
