@@ -9,7 +9,7 @@ import { apiKeyAuth } from './middleware/auth.js';
 import { cors } from './middleware/cors.js';
 import { deadline } from './middleware/deadline.js';
 import { errorHandler, notFound } from './middleware/error-handler.js';
-import { ConcurrencyGate, overloadGuard } from './middleware/overload.js';
+import { ConcurrencyGate } from './middleware/overload.js';
 import { requestContext } from './middleware/request-context.js';
 import type { ModelRunner } from './models/runner.js';
 import type { TaskRegistry } from './tasks/registry.js';
@@ -17,7 +17,10 @@ import type { TaskRegistry } from './tasks/registry.js';
 export interface MountedRouter {
   path: string;
   router: Router;
-  /** Inference routes get REQUEST_TIMEOUT and the overload gate; streams (SSE) and admin routes do not. */
+  /**
+   * Inference routes get REQUEST_TIMEOUT; streams (SSE) and admin routes do not. The overload gate
+   * is the routers' own (ConcurrencyGate.run around model work), shared through AppDeps.gate.
+   */
   inference: boolean;
 }
 
@@ -30,6 +33,7 @@ export interface AppDeps {
   jobs?: AsyncSubmitter;
   /** Feature routers that are not plain image → image tasks (faces, jobs, models). */
   routers?: MountedRouter[];
+  /** The overload gate the task routes share with the feature routers; made from config when absent. */
   gate?: ConcurrencyGate;
 }
 
@@ -66,7 +70,7 @@ export function createApp(config: Config, deps: AppDeps): express.Express {
   const timed = deadline(config.REQUEST_TIMEOUT);
   app.use(taskRoutes({ config, logger: deps.logger, runner: deps.runner, tasks: deps.tasks, gate, ...(deps.jobs ? { jobs: deps.jobs } : {}) }));
   for (const { path, router, inference } of deps.routers ?? []) {
-    if (inference) app.use(path, timed, overloadGuard(gate), router);
+    if (inference) app.use(path, timed, router);
     else app.use(path, router);
   }
   app.use(notFound);

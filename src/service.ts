@@ -14,6 +14,7 @@ import { ModelManager, schedulerSpec } from './models/manager.js';
 import { ModelStore } from './models/store/model-store.js';
 import { InferencePool } from './models/worker/inference-pool.js';
 import { resolvePoolSize } from './models/worker/pool-size.js';
+import { ConcurrencyGate } from './middleware/overload.js';
 import { createApp } from './server.js';
 import { createShutdown, type Closer } from './shutdown.js';
 import { createTaskRegistry, type TaskRegistry } from './tasks/registry.js';
@@ -83,15 +84,16 @@ export async function startService(config: Config, logger: Logger, opts: Service
   const queue = new JobQueue({ db, dataDir: config.DATA_DIR, tasks, runner: manager, config, logger: logger.child({ component: 'jobs' }) });
   let ready = false;
   let reason = 'pulling default models';
+  const gate = new ConcurrencyGate(config.MAX_CONCURRENT_REQUESTS, config.MAX_QUEUED_REQUESTS);
   const app = createApp(config, {
-    logger, runner: manager, tasks, jobs: queue,
+    logger, runner: manager, tasks, jobs: queue, gate,
     health: {
       device: () => device.primary,
       models: () => manager.loaded(),
     },
     readiness: { isReady: () => ready, reason: () => reason },
     routers: [
-      { path: '/api/v1/face', router: faceRoutes({ runner: manager, db, config, logger }), inference: true },
+      { path: '/api/v1/face', router: faceRoutes({ runner: manager, db, config, logger, gate }), inference: true },
       { path: '/api/v1/jobs', router: jobRoutes({ queue, config }), inference: false },
       { path: '/api/v1', router: modelRoutes({ manager, vram: () => scheduler.snapshot(), adminKey: config.ADMIN_API_KEY }), inference: false },
     ],

@@ -8,6 +8,7 @@ import { AppError } from '../errors.js';
 import type { ValidatedImage } from '../image/types.js';
 import { sendSuccess } from '../middleware/error-handler.js';
 import { intakeLimits, readImageRequest } from '../middleware/image-intake.js';
+import type { ConcurrencyGate } from '../middleware/overload.js';
 import { requestOwner } from '../middleware/auth.js';
 import { parseWith } from '../schema.js';
 import type { ModelRunner, RunOptions } from '../models/runner.js';
@@ -23,6 +24,8 @@ export interface FaceRouteDeps {
   db: Db;
   config: Config;
   logger: Logger;
+  /** The overload gate the task routes use: face work counts against the same limit. */
+  gate: ConcurrencyGate;
 }
 
 const threshold = z.number().min(-1).max(1).default(DEFAULT_MATCH_THRESHOLD);
@@ -54,9 +57,11 @@ export function faceRoutes(deps: FaceRouteDeps): Router {
   return router;
 }
 
-/** What the routes share: intake limits and the analyse-one-image step. */
+/** What the routes share: intake limits, the overload slot, and the analyse-one-image step. */
 interface FaceService {
   limits: { maxFileSize: number; maxPixels: number };
+  /** Runs a request's model work in one overload-gate slot, taken after its images were read. */
+  gated<T>(res: Response, work: () => Promise<T>): Promise<T>;
   analyse(image: ValidatedImage, opts: AnalyzeOptions, res: Response): Promise<FaceImageAnalysis>;
   /** The largest face's embedding, or 400 INVALID_IMAGE naming the field when there is none. */
   largestEmbedding(image: ValidatedImage, opts: z.output<typeof EnrolOptions>, field: string, res: Response): Promise<{ face: AnalyzedFace; vector: Float32Array }>;
@@ -75,7 +80,8 @@ function faceService(deps: FaceRouteDeps): FaceService {
     }
     return { face, vector: face.embedding.vector };
   }
-  return { limits, analyse, largestEmbedding };
+  const gated = <T>(res: Response, work: () => Promise<T>) => deps.gate.run(res.locals.signal as AbortSignal | undefined, work);
+  return { limits, gated, analyse, largestEmbedding };
 }
 
 /** /detect and /analyze are tasks (src/tasks/face-detect.ts), served by the generic task routes. */
@@ -83,10 +89,10 @@ function mountImageRoutes(router: Router, svc: FaceService): void {
   router.post('/verify', async (req, res) => {
     const { images, options } = await readImageRequest(req, { ...svc.limits, imageFields: ['source', 'target'] });
     const { threshold: t, ...detect } = parseOptions(VerifyOptions, options);
-    const [source, target] = await Promise.all([
+    const [source, target] = await svc.gated(res, () => Promise.all([
       svc.largestEmbedding(images.source!, detect, 'source', res),
       svc.largestEmbedding(images.target!, detect, 'target', res),
-    ]);
+    ]));
     const score = similarity(source.vector, target.vector);
     sendSuccess(res, {
       similarity: Math.round(score * 10_000) / 10_000,
@@ -129,7 +135,7 @@ function mountGallery(router: Router, gallery: FaceGallery, h: FaceService): voi
     if (!gallery.getSubject(requestOwner(res), req.params.id)) throw notFound('subject', req.params.id);
     const { images, options } = await readImageRequest(req, h.limits);
     const opts = parseOptions(EnrolOptions, options);
-    const { face, vector } = await h.largestEmbedding(images.image!, opts, 'image', res);
+    const { face, vector } = await h.gated(res, () => h.largestEmbedding(images.image!, opts, 'image', res));
     const enrolled = gallery.addFace(requestOwner(res), req.params.id, { embedding: vector, model: FACE_MODEL_IDS.embed, box: face.box, score: face.score });
     if (!enrolled) throw notFound('subject', req.params.id);
     sendSuccess(res, { face: enrolled }, 201);
@@ -143,7 +149,7 @@ function mountGallery(router: Router, gallery: FaceGallery, h: FaceService): voi
   router.post('/recognize', async (req, res) => {
     const { images, options } = await readImageRequest(req, h.limits);
     const { k, threshold: t, ...opts } = parseOptions(RecognizeOptions, options);
-    const analysis = await h.analyse(images.image!, { ...opts, plugins: ['embedding'] }, res);
+    const analysis = await h.gated(res, () => h.analyse(images.image!, { ...opts, plugins: ['embedding'] }, res));
     const t0 = performance.now();
     const faces = analysis.faces.map((face) => ({
       box: face.box,

@@ -89,14 +89,9 @@ function renderBinary(res: Response, result: TaskResult): void {
   res.end(result.image);
 }
 
-/** Runs a task while holding an overload-gate slot, released however the run ends. */
-async function runGated(deps: TaskRouteDeps, req: Request, res: Response, task: TaskDefinition, image: ValidatedImage, options: unknown) {
-  const release = await deps.gate.acquire(res.locals.signal as AbortSignal);
-  try {
-    return await task.run(image, options, contextFor(deps, req, res));
-  } finally {
-    release();
-  }
+/** Runs a task in an overload-gate slot. */
+function runGated(deps: TaskRouteDeps, req: Request, res: Response, task: TaskDefinition, image: ValidatedImage, options: unknown) {
+  return deps.gate.run(res.locals.signal as AbortSignal | undefined, () => task.run(image, options, contextFor(deps, req, res)));
 }
 
 /**

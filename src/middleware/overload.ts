@@ -1,4 +1,3 @@
-import type { RequestHandler } from 'express';
 import { AppError } from '../errors.js';
 
 export interface GateStats {
@@ -55,6 +54,19 @@ export class ConcurrencyGate {
     return this.releaser();
   }
 
+  /**
+   * Runs `work` in a slot, released however it ends. Routes gate only the model work, not the
+   * upload before it: a slow client must not hold an inference slot while its body trickles in.
+   */
+  async run<T>(signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
+    const release = await this.acquire(signal);
+    try {
+      return await work();
+    } finally {
+      release();
+    }
+  }
+
   stats(): GateStats {
     return { inFlight: this.inFlight, queued: this.waiting.length, limit: this.limit, queueLimit: this.queueLimit, rejected: this.rejected };
   }
@@ -70,19 +82,4 @@ export class ConcurrencyGate {
       else this.inFlight -= 1;
     };
   }
-}
-
-/** Holds a gate slot for the whole request; released when the response finishes or the client leaves. */
-export function overloadGuard(gate: ConcurrencyGate): RequestHandler {
-  return (req, res, next) => {
-    const signal = res.locals.signal as AbortSignal | undefined;
-    gate.acquire(signal).then(
-      (release) => {
-        res.once('finish', release);
-        res.once('close', release);
-        next();
-      },
-      (err: unknown) => next(err),
-    );
-  };
 }

@@ -17,7 +17,7 @@ import type { ModelRunner } from '../../src/models/runner.js';
  * gallery), behind a stand-in for the auth middleware: `x-owner` sets res.locals.owner as the real
  * one does from the API key.
  */
-export async function startFaceApp(runner: ModelRunner) {
+export async function startFaceApp(runner: ModelRunner, gate = new ConcurrencyGate(4, 16)) {
   const app = express();
   const config = testConfig();
   const logger = pino({ level: 'silent' });
@@ -27,8 +27,8 @@ export async function startFaceApp(runner: ModelRunner) {
     next();
   });
   const tasks = createTaskRegistry([faceDetectTask, faceAnalyzeTask]);
-  app.use(taskRoutes({ config, logger, runner, tasks, gate: new ConcurrencyGate(4, 16) }));
-  app.use('/api/v1/face', faceRoutes({ runner, db: openDatabase(':memory:'), config, logger }));
+  app.use(taskRoutes({ config, logger, runner, tasks, gate }));
+  app.use('/api/v1/face', faceRoutes({ runner, db: openDatabase(':memory:'), config, logger, gate }));
   app.use(errorHandler);
   const server = app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
+import { ConcurrencyGate } from '../../src/middleware/overload.js';
+import type { ModelRunner } from '../../src/models/runner.js';
 import { directRunner } from '../kit/direct-runner.js';
 import { call, startFaceApp } from './face-app.js';
 import { tinyFaceModels, type TinyBox } from './tiny-face-models.js';
@@ -129,6 +132,51 @@ describe('face routes when no face is found', () => {
       assert.equal(status, 422);
       assert.equal(body.error.code, 'NO_FACE');
     } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('face routes and the overload gate', () => {
+  /** A runner whose runs wait until `open()`: model work that takes as long as the test wants. */
+  function heldRunner(): { runner: ModelRunner; open: () => void; started: Promise<void> } {
+    const inner = directRunner(tinyFaceModels(ONE_FACE));
+    let open!: () => void;
+    let started!: () => void;
+    const gate = new Promise<void>((resolve) => { open = resolve; });
+    const first = new Promise<void>((resolve) => { started = resolve; });
+    return { runner: { run: async (id, feeds, opts) => { started(); await gate; return inner.run(id, feeds, opts); } }, open, started: first };
+  }
+
+  test('a request whose model work fills the gate makes the next one answer 503 OVERLOADED', async () => {
+    const held = heldRunner();
+    const app = await startFaceApp(held.runner, new ConcurrencyGate(1, 0));
+    try {
+      const image = await photo(200, 150, 120);
+      const first = call(`${app.url}/verify`, { source: image, target: image });
+      await held.started;
+      const second = await call(`${app.url}/recognize`, { image });
+      assert.equal(second.status, 503);
+      assert.equal(second.body.error.code, 'OVERLOADED');
+      held.open();
+      assert.equal((await first).status, 200);
+    } finally {
+      await app.close();
+    }
+  });
+
+  test('a slow upload holds no slot: other requests run while its body is still arriving', async () => {
+    const app = await startFaceApp(directRunner(tinyFaceModels(ONE_FACE)), new ConcurrencyGate(1, 0));
+    const url = new URL(`${app.url}/verify`);
+    const slow = http.request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': 'application/json' } });
+    slow.on('error', () => undefined);
+    try {
+      slow.write('{"source": "');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const other = await call(`${app.url}/detect`, { image: await photo(200, 150, 120) });
+      assert.equal(other.status, 200);
+    } finally {
+      slow.destroy();
       await app.close();
     }
   });
