@@ -25,15 +25,20 @@ export interface FaceModelSpec {
   /**
    * How many faces one run may carry. faceplugin's files declare a fixed batch of 1; the model
    * store's `batch-dim` conversion makes it symbolic (models.manifest.json), so an image's faces
-   * share a run. The cap bounds a run's activations (pose and expression take 224² crops).
+   * share a run. The cap bounds what a run's activations add to the session's memory arena.
    */
   maxBatch: number;
 }
 
-const MAX_FACES_PER_RUN = 8;
+/**
+ * Faces per run. The 224² models get half: face-expression's arena grew 177 MB after a batch of
+ * 8 (12 MB after one), memory the scheduler's per-model estimate does not see.
+ */
+const FACES_PER_RUN = 8;
+const FACES_PER_RUN_224 = 4;
 
 const spec = (id: string, channels: 1 | 3, size: number, input = 'input'): FaceModelSpec => ({
-  id, input, channels, height: size, width: size, maxBatch: MAX_FACES_PER_RUN,
+  id, input, channels, height: size, width: size, maxBatch: size >= 224 ? FACES_PER_RUN_224 : FACES_PER_RUN,
 });
 
 export const FACE_MODELS = {
