@@ -63,7 +63,7 @@ interface FaceService {
   /** Runs a request's model work in one overload-gate slot, taken after its images were read. */
   gated<T>(res: Response, work: () => Promise<T>): Promise<T>;
   analyse(image: ValidatedImage, opts: AnalyzeOptions, res: Response): Promise<FaceImageAnalysis>;
-  /** The largest face's embedding, or 400 INVALID_IMAGE naming the field when there is none. */
+  /** The largest face's embedding, or 422 NO_FACE naming the field when there is none. */
   largestEmbedding(image: ValidatedImage, opts: z.output<typeof EnrolOptions>, field: string, res: Response): Promise<{ face: AnalyzedFace; vector: Float32Array }>;
 }
 
