@@ -82,6 +82,8 @@ const EnvSchema = z.object({
   PULL_MODELS_ON_START: bool.default(true),
   NPM_REGISTRY: z.url().optional(),
   DOWNLOAD_TIMEOUT: duration.default(60_000),
+  // faces
+  FACE_INDEX_CACHE_MB: int(1, 1_048_576).default(256),
   // jobs
   JOB_CONCURRENCY: int(1, 64).default(1),
   JOB_MAX_ATTEMPTS: int(1, 20).default(3),

@@ -53,7 +53,7 @@ export function faceRoutes(deps: FaceRouteDeps): Router {
   const router = Router();
   const service = faceService(deps);
   mountImageRoutes(router, service);
-  mountGallery(router, new FaceGallery(deps.db), service);
+  mountGallery(router, new FaceGallery(deps.db, { cacheMB: deps.config.FACE_INDEX_CACHE_MB }), service);
   return router;
 }
 

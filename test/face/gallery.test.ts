@@ -36,6 +36,27 @@ describe('face gallery', () => {
     assert.ok(second!.similarity < first!.similarity);
   });
 
+  test('keeps only the most recently searched owners\' indexes in memory within the cache budget', () => {
+    const db = openDatabase(':memory:');
+    // 512 floats × 4 B = 2 KiB a face, so 1 MB holds 512 faces: room for one owner of 300, not two
+    const g = new FaceGallery(db, { cacheMB: 1 });
+    const faceOf: Record<string, string> = {};
+    for (const owner of ['a', 'b']) {
+      const subject = g.createSubject(owner, { name: owner });
+      for (let i = 0; i < 300; i++) {
+        const face = g.addFace(owner, subject.id, { embedding: vec(i === 0 ? 1 : 100 + i), model: 'face-embed' });
+        if (i === 0) faceOf[owner] = face!.id;
+      }
+    }
+    assert.equal(g.search('a', vec(1), 1)[0]?.faceId, faceOf.a);
+    assert.equal(g.search('b', vec(1), 1)[0]?.faceId, faceOf.b); // loads b's index, which drops a's
+    // Changed behind the gallery's back: a cached index still sees the face, one read afresh does not.
+    db.prepare('DELETE FROM face_embeddings WHERE id IN (?, ?)').run(faceOf.a, faceOf.b);
+    assert.equal(g.search('b', vec(1), 1)[0]?.faceId, faceOf.b, "b's index is the one kept in memory");
+    const [best] = g.search('a', vec(1), 1);
+    assert.ok(best && best.faceId !== faceOf.a, "a's index was dropped, so it was reloaded without the deleted face");
+  });
+
   test("keeps owners apart: another owner's subjects are neither listed, found nor changeable", () => {
     const g = gallery();
     const mine = g.createSubject('owner-a', { name: 'Mine' });
