@@ -63,6 +63,19 @@ test('the converted graph declares a symbolic batch and keeps initializers out o
   assert.equal(graph.valueInfo!.length, 0);
 });
 
+test('reads a Reshape target stored as int64_data as well as raw_data', async () => {
+  const model = onnx.ModelProto.decode(fixedBatchModel());
+  const flat = model.graph!.initializer!.find((t) => t.name === 'flat_shape')!;
+  flat.rawData = new Uint8Array(0);
+  flat.int64Data = [1, -1];
+  const original = onnx.ModelProto.encode(model).finish();
+  const converted = onnx.ModelProto.decode(batchDimModel(original));
+  const target = converted.graph!.initializer!.find((t) => t.name === 'flat_shape')!;
+  assert.deepEqual([...new BigInt64Array(new Uint8Array(target.rawData!).buffer)], [0n, -1n]);
+  const batched = await run(onnx.ModelProto.encode(converted).finish(), new Float32Array(24).fill(1), 3);
+  assert.equal(batched.length, 24);
+});
+
 test('refuses what it cannot rewrite safely, naming why', () => {
   assert.throws(() => batchDimModel(fixedBatchModel({ allowzero: true })), /allowzero/);
   assert.throws(() => batchDimModel(fixedBatchModel({ sharedTarget: true })), /flat_shape is shared/);
