@@ -11,7 +11,8 @@ export type Rgb = readonly [r: number, g: number, b: number];
 export interface SegmentationModelSpec {
   inputName: string;
   /**
-   * The mask output; only it is copied back (ISNet has 11 side outputs). Undefined takes the
+   * The mask output; only it is copied back (ISNet exports carry up to 11 side outputs; the store
+   * prunes isnet-general's at pull time, operator-supplied files keep theirs). Undefined takes the
    * model's first output, rembg's convention (`ort_outs[0]`), for the operator-supplied exports
    * whose output names differ between conversions.
    */
