@@ -18,6 +18,15 @@ function memoryStore(): EstimateStore & { data: Map<string, number> } {
   };
 }
 
+/** Two 600 MB High models: the 1000 MB zone holds one at a time; a blocked one waits up to 2 s. */
+const twoHighModels = () => scenario({
+  gpuMB: GPU_MB, zones: ZONES, cpuMB: 2000, roomWaitMs: 2_000,
+  models: [
+    { id: 'a', zone: 'high', estimatedMB: 600 },
+    { id: 'b', zone: 'high', estimatedMB: 600 },
+  ],
+});
+
 describe('VramScheduler placement', () => {
   test('loads a model into its zone on first request and reuses the session afterwards', async () => {
     const s = scenario({ gpuMB: GPU_MB, zones: ZONES, cpuMB: 2000, models: [{ id: 'isnet', zone: 'high', estimatedMB: 170 }] });
@@ -128,13 +137,7 @@ describe('VramScheduler placement', () => {
   });
 
   test('a High model blocked only by runs in flight waits for room, then loads on the GPU', async () => {
-    const s = scenario({
-      gpuMB: GPU_MB, zones: ZONES, cpuMB: 2000, roomWaitMs: 2_000,
-      models: [
-        { id: 'a', zone: 'high', estimatedMB: 600 },
-        { id: 'b', zone: 'high', estimatedMB: 600 },
-      ],
-    });
+    const s = twoHighModels();
     const a = s.start('a', 500);
     await s.clock.advance(1);
     const b = s.start('b', 0);
@@ -145,13 +148,7 @@ describe('VramScheduler placement', () => {
   });
 
   test('a High model still blocked when its wait runs out falls back to CPU', async () => {
-    const s = scenario({
-      gpuMB: GPU_MB, zones: ZONES, cpuMB: 2000, roomWaitMs: 2_000,
-      models: [
-        { id: 'a', zone: 'high', estimatedMB: 600 },
-        { id: 'b', zone: 'high', estimatedMB: 600 },
-      ],
-    });
+    const s = twoHighModels();
     const a = s.start('a', 60_000);
     await s.clock.advance(1);
     const b = s.start('b', 0);
