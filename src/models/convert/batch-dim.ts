@@ -1,4 +1,5 @@
 import onnxProto from 'onnx-proto';
+import { rawBuffer } from './raw-data.js';
 
 const { onnx } = onnxProto;
 const INT64 = onnx.TensorProto.DataType.INT64;
@@ -9,11 +10,8 @@ type Graph = onnxProto.onnx.IGraphProto;
 export const BATCH_DIM = 'batch';
 
 function int64Values(t: Tensor): bigint[] {
-  if (t.rawData && t.rawData.length > 0) {
-    const raw = t.rawData;
-    return [...new BigInt64Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength))];
-  }
-  return (t.int64Data ?? []).map((v) => BigInt(v.toString()));
+  const raw = rawBuffer(t);
+  return raw ? [...new BigInt64Array(raw)] : (t.int64Data ?? []).map((v) => BigInt(v.toString()));
 }
 
 function setInt64Values(t: Tensor, values: bigint[]): void {

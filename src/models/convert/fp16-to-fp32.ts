@@ -1,5 +1,6 @@
 import onnxProto from 'onnx-proto';
 import { halfToFloat } from './half.js';
+import { rawBuffer } from './raw-data.js';
 
 const { onnx } = onnxProto;
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
@@ -9,11 +10,8 @@ type Tensor = onnxProto.onnx.ITensorProto;
 
 /** fp16 data lives in raw_data, or as one value per int32 in int32_data. */
 function halves(t: Tensor): Uint16Array {
-  if (t.rawData && t.rawData.length > 0) {
-    const raw = t.rawData;
-    return new Uint16Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
-  }
-  return Uint16Array.from(t.int32Data ?? []);
+  const raw = rawBuffer(t);
+  return raw ? new Uint16Array(raw) : Uint16Array.from(t.int32Data ?? []);
 }
 
 function widen(t: Tensor | null | undefined): void {

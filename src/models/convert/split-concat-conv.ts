@@ -1,4 +1,5 @@
 import onnxProto from 'onnx-proto';
+import { rawBuffer } from './raw-data.js';
 
 const { onnx } = onnxProto;
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
@@ -16,11 +17,8 @@ const intAttr = (n: Node, name: string): number | undefined => {
 };
 
 function floats(t: Tensor): Float32Array {
-  if (t.rawData && t.rawData.length > 0) {
-    const raw = t.rawData;
-    return new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
-  }
-  return Float32Array.from(t.floatData ?? []);
+  const raw = rawBuffer(t);
+  return raw ? new Float32Array(raw) : Float32Array.from(t.floatData ?? []);
 }
 
 /**
@@ -41,7 +39,11 @@ export function splitConcatConv(graph: Graph): number {
   const readers = new Map<string, Node[]>();
   for (const n of nodes) {
     n.output?.forEach((o) => producer.set(o, n));
-    n.input?.forEach((i) => readers.set(i, [...(readers.get(i) ?? []), n]));
+    for (const i of n.input ?? []) {
+      const list = readers.get(i);
+      if (list) list.push(n);
+      else readers.set(i, [n]);
+    }
   }
   const graphInputs = new Map((graph.input ?? []).map((i) => [i.name ?? '', i]));
   const graphOutputs = new Set((graph.output ?? []).map((o) => o.name));
