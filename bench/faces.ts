@@ -29,12 +29,11 @@ import { l2Normalise, similarity } from '../src/tasks/face/embed.js';
 import { DEFAULT_MATCH_THRESHOLD } from '../src/tasks/face/match.js';
 import { analyzeFaces, type FacePlugin } from '../src/tasks/face/pipeline.js';
 import { decodeRgb } from '../src/tasks/face/raster.js';
+import { FIXTURES } from '../test/kit/fixtures.js';
 import { directRunner } from '../test/kit/direct-runner.js';
 import { validated } from '../test/kit/images.js';
 import { REAL_MODEL_DIR, realModelPath } from '../test/kit/real-models.js';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
-const FIXTURES = path.resolve(ROOT, '../shared/fixtures');
 const NAMES = ['faces-group-1.jpg', 'faces-group-2.jpg'];
 const IDS = ['face-detect', 'face-landmark', 'face-embed', 'face-antispoof', 'face-age', 'face-gender', 'face-pose', 'face-expression'];
 const TARGET_PLUGINS: FacePlugin[] = ['embedding', 'antispoof', 'age', 'gender'];

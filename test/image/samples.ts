@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
+import { fixturePath } from '../kit/fixtures.js';
 import zlib from 'node:zlib';
 import sharp from 'sharp';
 
 export function fixture(name: string): Buffer {
-  return readFileSync(path.resolve(process.cwd(), '../shared/fixtures', name));
+  return readFileSync(fixturePath(name));
 }
 
 function pngChunk(type: string, data: Buffer): Buffer {

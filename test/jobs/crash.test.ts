@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fixture } from '../kit/fixtures.js';
 import { meanSigmoidModel, tempDir } from '../kit/onnx.js';
 
 /**
@@ -17,7 +18,7 @@ interface Server {
 }
 
 const JOBS = 6;
-const image = fs.readFileSync(path.resolve(process.cwd(), '../shared/fixtures/faces-group-1.jpg')).toString('base64');
+const image = fixture('faces-group-1.jpg').toString('base64');
 
 function serviceEnv(dataDir: string, modelDir: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import sharp from 'sharp';
 import type { ModelRunner, RunOptions } from '../../src/models/runner.js';
 import type { TaskContext } from '../../src/tasks/types.js';
@@ -91,4 +90,4 @@ export function maskIoU(a: Uint8Array, b: Uint8Array): number {
   return union === 0 ? 1 : inter / union;
 }
 
-export const FIXTURES = path.resolve(process.cwd(), '../shared/fixtures');
+export { FIXTURES } from '../kit/fixtures.js';

@@ -1,7 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import path from 'node:path';
 import { pino } from 'pino';
 import sharp from 'sharp';
 import { testConfig } from '../../src/config.js';
@@ -10,11 +9,12 @@ import type { ValidatedImage } from '../../src/image/types.js';
 import { parseOptions } from '../../src/tasks/options.js';
 import type { TaskContext } from '../../src/tasks/types.js';
 import { UpscaleOptions, upscaleTask } from '../../src/tasks/upscale.js';
+import { fixturePath } from '../kit/fixtures.js';
 import { directRunner } from '../kit/direct-runner.js';
 import { seamError } from '../kit/pixels.js';
 import { realModelPath } from '../kit/real-models.js';
 
-const fixture = (name: string) => path.resolve(process.cwd(), '../shared/fixtures', name);
+const fixture = fixturePath;
 const limits = { maxFileSize: 50e6, maxPixels: 40e6 };
 
 let runner: ReturnType<typeof directRunner>;
