@@ -21,6 +21,7 @@ import { createTaskRegistry, type TaskRegistry } from './tasks/registry.js';
 import { removeBackgroundTask } from './tasks/remove-background.js';
 import { upscaleTask } from './tasks/upscale.js';
 import { faceAnalyzeTask, faceDetectTask } from './tasks/face-detect.js';
+import { detectObjectsTask } from './tasks/detect-objects.js';
 import { VramScheduler } from './vram/scheduler.js';
 import { zoneBudgets } from './vram/zones.js';
 
@@ -80,7 +81,7 @@ export async function startService(config: Config, logger: Logger, opts: Service
   config = { ...config, DEVICE: device.primary === 'cpu' ? 'cpu' : 'cuda' };
   const db = openDatabase(path.join(config.DATA_DIR, 'fotofun.db'));
   const { store, scheduler, manager } = buildModels(config, logger, db, manifest, device);
-  const tasks: TaskRegistry = createTaskRegistry([removeBackgroundTask, upscaleTask, faceDetectTask, faceAnalyzeTask]);
+  const tasks: TaskRegistry = createTaskRegistry([removeBackgroundTask, upscaleTask, faceDetectTask, faceAnalyzeTask, detectObjectsTask]);
   const queue = new JobQueue({ db, dataDir: config.DATA_DIR, tasks, runner: manager, config, logger: logger.child({ component: 'jobs' }) });
   let ready = false;
   let reason = 'pulling default models';

@@ -79,9 +79,12 @@ function renderJson(res: Response, result: TaskResult): void {
   sendSuccess(res, { image: result.image.toString('base64'), format: result.format, metadata: result.metadata });
 }
 
-function renderBinary(res: Response, result: TaskResult): void {
+function renderBinary(res: Response, task: TaskDefinition, result: TaskResult): void {
   if (result.kind === 'json') {
-    sendSuccess(res, result.data);
+    if (task.shortJson) {
+      res.setHeader('X-Processing-Time', String(elapsedMs(res)));
+      res.status(200).json(task.shortJson(result.data));
+    } else sendSuccess(res, result.data);
     return;
   }
   res.status(200).type(MIME_TYPES[result.format]);
@@ -113,7 +116,7 @@ export function taskRoutes(deps: TaskRouteDeps): Router {
     router.post(`/v1/${task.shortRoute}`, timed, async (req, res) => {
       const { image, options } = await readTaskInput(deps, req, task);
       const result = await runGated(deps, req, res, task, image, options);
-      if (!res.headersSent) renderBinary(res, result);
+      if (!res.headersSent) renderBinary(res, task, result);
     });
   }
   return router;

@@ -64,11 +64,43 @@ export function toInput(t: ImageTransform, x: number, y: number): { x: number; y
   return { x: x * t.scaleX + t.padX, y: y * t.scaleY + t.padY };
 }
 
+/** Corner box in pixels (x right, y down, continuous coordinates). */
 export interface Box {
   x1: number;
   y1: number;
   x2: number;
   y2: number;
+}
+
+export interface ScoredBox extends Box {
+  score: number;
+}
+
+export function area(b: Box): number {
+  return Math.max(0, b.x2 - b.x1) * Math.max(0, b.y2 - b.y1);
+}
+
+export function iou(a: Box, b: Box): number {
+  const w = Math.min(a.x2, b.x2) - Math.max(a.x1, b.x1);
+  const h = Math.min(a.y2, b.y2) - Math.max(a.y1, b.y1);
+  if (w <= 0 || h <= 0) return 0;
+  const inter = w * h;
+  return inter / (area(a) + area(b) - inter);
+}
+
+/**
+ * Greedy non-maximum suppression by score. faceplugin's reference sorts by the box's bottom edge and
+ * measures overlap against one box's area, which keeps the wrong box of a pair; plain IoU by score
+ * is the textbook form and what detectors are trained with.
+ */
+export function nms<T extends ScoredBox>(boxes: readonly T[], iouThreshold: number, limit = Infinity): T[] {
+  const sorted = [...boxes].sort((a, b) => b.score - a.score);
+  const kept: T[] = [];
+  for (const candidate of sorted) {
+    if (kept.length >= limit) break;
+    if (kept.every((k) => iou(k, candidate) <= iouThreshold)) kept.push(candidate);
+  }
+  return kept;
 }
 
 /** A model-input box mapped back and clamped to the original image. */

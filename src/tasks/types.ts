@@ -41,4 +41,9 @@ export interface TaskDefinition<S extends z.ZodType = z.ZodType> {
   /** Model ids this task may run (for /health and readiness of its family). */
   models: (options: z.output<S>) => string[];
   run(image: ValidatedImage, options: z.output<S>, ctx: TaskContext): Promise<TaskResult>;
+  /**
+   * The short route's body for a JSON result, where the FotoFun client expects a bare value (the
+   * `Detection[]` of detectObjects) rather than the envelope; default: the envelope.
+   */
+  shortJson?: (data: unknown) => unknown;
 }
