@@ -1,4 +1,4 @@
-import type { Sharp } from 'sharp';
+import type { KernelEnum, Sharp } from 'sharp';
 import { elementCount, float32, type TensorLike } from '../models/tensor.js';
 import { decoding, openImage } from './decode.js';
 import { planResize, type Fit, type ImageTransform, type WidthHeight } from './geometry.js';
@@ -28,6 +28,8 @@ export interface PreprocessSpec {
   std: RGB;
   /** One luminance channel; mean[0] and std[0] apply to it. */
   grayscale?: boolean;
+  /** Resampling kernel; default sharp's lanczos3. 'linear' is TF's ResizeBilinear, ~2 ms cheaper at 640→512. */
+  kernel?: keyof KernelEnum;
 }
 
 export interface Preprocessed {
@@ -53,7 +55,7 @@ async function resizeForModel(input: ImageInput, spec: PreprocessSpec): Promise<
   const { resized, transform } = planResize(original, spec.size, spec.fit);
   const pipeline = sourcePipeline(input).removeAlpha();
   if (resized.width !== original.width || resized.height !== original.height) {
-    pipeline.resize(resized.width, resized.height, { fit: 'fill' });
+    pipeline.resize(resized.width, resized.height, { fit: 'fill', ...(spec.kernel ? { kernel: spec.kernel } : {}) });
   }
   if (spec.fit === 'contain' && (transform.padX > 0 || transform.padY > 0)) {
     const [r, g, b] = spec.padColor ?? [0, 0, 0];
@@ -80,6 +82,9 @@ async function resizeForModel(input: ImageInput, spec: PreprocessSpec): Promise<
 export function pixelsToFloat(raw: RawImage, spec: Pick<PreprocessSpec, 'channelOrder' | 'layout' | 'scale' | 'mean' | 'std'>): Float32Array {
   const { data, channels } = raw;
   if (channels !== 1 && channels !== 3) throw new RangeError(`expected 1 or 3 channels, got ${channels}`);
+  // Raw 0–255 values in interleaved RGB (centernet's input): a plain widening, 9× faster than the loop.
+  const identity = spec.scale === 1 && spec.mean.every((m) => m === 0) && spec.std.every((d) => d === 1);
+  if (identity && (channels === 1 || (spec.layout === 'NHWC' && spec.channelOrder === 'RGB'))) return Float32Array.from(data);
   const hw = raw.width * raw.height;
   const out = new Float32Array(hw * channels);
   const planar = spec.layout === 'NCHW';

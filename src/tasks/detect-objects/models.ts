@@ -36,12 +36,12 @@ function output(outputs: RunResult['outputs'], name: string, modelId: string): F
  * MobileNetV3-CenterNet (610265158/mobilenetv3_centernet) takes raw 0–255 RGB, as
  * @vladmandic/human feeds it; scaled to 0–1 or ±1 it finds nothing on the fixture photos.
  * Letterboxed rather than stretched: the persons on the group photos score 0.55–0.72 letterboxed
- * against 0.45–0.67 stretched.
+ * against 0.45–0.67 stretched. Both detectors resize bilinearly, as human's resizeBilinear does.
  */
 const CENTERNET: DetectorSpec = {
   inputName: 'tower_0/images',
   size: 512,
-  preprocess: { fit: 'contain', channelOrder: 'RGB', layout: 'NHWC', scale: 1, mean: [0, 0, 0], std: [1, 1, 1] },
+  preprocess: { fit: 'contain', kernel: 'linear', channelOrder: 'RGB', layout: 'NHWC', scale: 1, mean: [0, 0, 0], std: [1, 1, 1] },
   outputs: ['tower_0/detections'],
   defaultMinScore: 0.3,
   decode: (outputs, modelId, minScore) => decodeCenterNet(output(outputs, 'tower_0/detections', modelId), minScore),
@@ -63,7 +63,7 @@ const NANODET_LEVELS = [
 const NANODET: DetectorSpec = {
   inputName: 'input_1',
   size: 416,
-  preprocess: { fit: 'contain', channelOrder: 'BGR', layout: 'NCHW', scale: 1, mean: [123.675, 116.28, 103.53], std: [58.395, 57.12, 57.375] },
+  preprocess: { fit: 'contain', kernel: 'linear', channelOrder: 'BGR', layout: 'NCHW', scale: 1, mean: [123.675, 116.28, 103.53], std: [58.395, 57.12, 57.375] },
   outputs: NANODET_LEVELS.flatMap((l) => [l.scores, l.distributions]),
   defaultMinScore: 0.3,
   decode: (outputs, modelId, minScore) =>

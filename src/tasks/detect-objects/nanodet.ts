@@ -17,18 +17,23 @@ export function decodeNanoDet(level: NanoDetLevel, inputSize: number, classes: n
   const cells = level.scores.length / classes;
   const bins = level.distributions.length / cells / 4;
   const grid = Math.round(inputSize / level.stride);
+  const { scores, distributions, stride } = level;
   const out: Candidate[] = [];
   const probs = new Float64Array(bins);
-  for (let cell = 0; cell < cells; cell++) {
-    let sides: number[] | undefined;
-    for (let c = 0; c < classes; c++) {
-      const score = level.scores[cell * classes + c]!;
-      if (!(score >= minScore)) continue;
-      sides ??= [0, 1, 2, 3].map((s) => expectation(level.distributions, (cell * 4 + s) * bins, bins, probs) * level.stride);
-      const cx = ((cell % grid) + 0.5) * level.stride;
-      const cy = (Math.floor(cell / grid) + 0.5) * level.stride;
-      out.push({ x1: cx - sides[0]!, y1: cy - sides[1]!, x2: cx + sides[2]!, y2: cy + sides[3]!, score, classId: c });
+  let sides: number[] = [];
+  let sidesOf = -1;
+  // One linear scan of the score grid; a cell's distances are decoded once, for its first hit.
+  for (let i = 0; i < scores.length; i++) {
+    const score = scores[i]!;
+    if (!(score >= minScore)) continue;
+    const cell = (i / classes) | 0;
+    if (sidesOf !== cell) {
+      sides = [0, 1, 2, 3].map((s) => expectation(distributions, (cell * 4 + s) * bins, bins, probs) * stride);
+      sidesOf = cell;
     }
+    const cx = ((cell % grid) + 0.5) * stride;
+    const cy = (Math.floor(cell / grid) + 0.5) * stride;
+    out.push({ x1: cx - sides[0]!, y1: cy - sides[1]!, x2: cx + sides[2]!, y2: cy + sides[3]!, score, classId: i - cell * classes });
   }
   return out;
 }

