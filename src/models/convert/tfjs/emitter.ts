@@ -98,10 +98,6 @@ export class Emitter {
     return v.dtype === 'int64' ? v.name : this.g.op('Cast', [v.name], { to: ONNX_TYPE.int64 });
   }
 
-  op(type: string, inputs: string[], attrs: Parameters<GraphBuilder['op']>[2] = {}, dtype: DType = 'float32'): Value {
-    return { kind: 'tensor', name: this.g.op(type, inputs, attrs), dtype };
-  }
-
   /**
    * Transposes, composing with a transpose this emitter made: NCHW(NHWC(x)) is x itself, so
    * consecutive layout-bound ops (and the NCHW↔NHWC pairs of ONNX→TF exports) leave no transposes.

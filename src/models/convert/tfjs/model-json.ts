@@ -106,10 +106,6 @@ export class Attrs {
     throw new TfjsFormatError(`${this.model}: ${this.node.op} node ${this.node.name} has no "${key}" attribute`);
   }
 
-  has(key: string): boolean {
-    return this.get(key) !== undefined;
-  }
-
   str(key: string, fallback?: string): string {
     const v = this.get(key)?.s;
     if (v === undefined) return fallback ?? this.missing(key);

@@ -49,34 +49,26 @@ function windowOf(node: NodeDef, ctx: Emitter): Window {
   return { strides: [s[1]!, s[2]!], dilations: [d[1]!, d[2]!], pad: padding(node, ctx) };
 }
 
-/** TF filter [kh, kw, in, out] → ONNX [out, in, kh, kw]. */
-function convWeights(f: ConstTensor): ConstTensor {
-  const [kh, kw, cin, cout] = f.shape as [number, number, number, number];
+/** A 4-D constant with its axes permuted: `perm[i]` is the source axis of output axis i. */
+function permute(f: ConstTensor, perm: readonly number[]): ConstTensor {
+  const shape = perm.map((p) => f.shape[p]!);
+  const src = [f.shape[1]! * f.shape[2]! * f.shape[3]!, f.shape[2]! * f.shape[3]!, f.shape[3]!, 1];
+  const step = perm.map((p) => src[p]!);
   const out = new Float32Array(f.data.length);
-  for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) for (let i = 0; i < cin; i++) for (let o = 0; o < cout; o++) {
-    out[((o * cin + i) * kh + y) * kw + x] = f.data[((y * kw + x) * cin + i) * cout + o]!;
+  let o = 0;
+  for (let a = 0; a < shape[0]!; a++) for (let b = 0; b < shape[1]!; b++) for (let c = 0; c < shape[2]!; c++) for (let d = 0; d < shape[3]!; d++) {
+    out[o++] = f.data[a * step[0]! + b * step[1]! + c * step[2]! + d * step[3]!]!;
   }
-  return { dtype: 'float32', shape: [cout, cin, kh, kw], data: out };
+  return { dtype: 'float32', shape, data: out };
 }
+
+/** TF filter [kh, kw, in, out] → ONNX [out, in, kh, kw]; a transposed conv's [kh, kw, out, in] → ConvTranspose's [in, out, kh, kw] alike. */
+const convWeights = (f: ConstTensor) => permute(f, [3, 2, 0, 1]);
 
 /** TF depthwise filter [kh, kw, C, M] → ONNX grouped [C·M, 1, kh, kw]; output channel c·M + m, as TF orders them. */
 function depthwiseWeights(f: ConstTensor): ConstTensor {
-  const [kh, kw, c, m] = f.shape as [number, number, number, number];
-  const out = new Float32Array(f.data.length);
-  for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) for (let i = 0; i < c; i++) for (let j = 0; j < m; j++) {
-    out[((i * m + j) * kh + y) * kw + x] = f.data[((y * kw + x) * c + i) * m + j]!;
-  }
-  return { dtype: 'float32', shape: [c * m, 1, kh, kw], data: out };
-}
-
-/** TF transposed-conv filter [kh, kw, out, in] → ONNX ConvTranspose [in, out, kh, kw]. */
-function transposedWeights(f: ConstTensor): ConstTensor {
-  const [kh, kw, cout, cin] = f.shape as [number, number, number, number];
-  const out = new Float32Array(f.data.length);
-  for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) for (let o = 0; o < cout; o++) for (let i = 0; i < cin; i++) {
-    out[((i * cout + o) * kh + y) * kw + x] = f.data[((y * kw + x) * cout + o) * cin + i]!;
-  }
-  return { dtype: 'float32', shape: [cin, cout, kh, kw], data: out };
+  const p = permute(f, [2, 3, 0, 1]);
+  return { ...p, shape: [p.shape[0]! * p.shape[1]!, 1, p.shape[2]!, p.shape[3]!] };
 }
 
 function filter(node: NodeDef, ctx: Emitter, v: Value | undefined): ConstTensor {
@@ -157,7 +149,7 @@ function convolution(depthwise: boolean, fused: boolean): OpEmitter {
 const transposedConv: OpEmitter = (node, ctx, [sizes, f, x]) => {
   const win = windowOf(node, ctx);
   const out = ctx.ints(node, sizes, 'input_sizes');
-  const w = transposedWeights(filter(node, ctx, f));
+  const w = convWeights(filter(node, ctx, f));
   const kernel = [w.shape[2]!, w.shape[3]!];
   const same = ctx.attrs(node).str('padding') === 'SAME';
   const before: number[] = [];

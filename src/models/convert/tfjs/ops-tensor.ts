@@ -1,6 +1,6 @@
+import type { AttrValue } from '../../onnx/graph-builder.js';
 import { onnxType, type Emitter, type Value } from './emitter.js';
 import { tfDType } from './fold.js';
-import type { NodeDef } from './model-json.js';
 import type { OpEmitter } from './ops-spatial.js';
 import type { DType } from './weights.js';
 
@@ -13,7 +13,7 @@ function binary(type: string, result?: DType): OpEmitter {
   return (_node, ctx, [a, b]) => [tensor(ctx.g.op(type, [ctx.name(a!), ctx.name(b!)]), result ?? dtypeOf(a!))];
 }
 
-function unary(type: string, attrs: Parameters<Emitter['op']>[2] = {}): OpEmitter {
+function unary(type: string, attrs: Record<string, AttrValue> = {}): OpEmitter {
   return (_node, ctx, [x]) => [tensor(ctx.g.op(type, [ctx.name(x!)], attrs), dtypeOf(x!))];
 }
 
@@ -82,7 +82,7 @@ const pad: OpEmitter = (node, ctx, [x, paddings, value]) => {
   return [tensor(ctx.g.op('Pad', inputs, { mode: 'constant' }), dtypeOf(x!))];
 };
 
-function splitOutputs(ctx: Emitter, node: NodeDef, inputs: string[], axis: number, count: number, dtype: DType): Value[] {
+function splitOutputs(ctx: Emitter, inputs: string[], axis: number, count: number, dtype: DType): Value[] {
   const names = Array.from({ length: count }, () => ctx.g.fresh('split'));
   ctx.g.node('Split', inputs, { axis }, names);
   return names.map((n) => tensor(n, dtype));
@@ -91,11 +91,11 @@ function splitOutputs(ctx: Emitter, node: NodeDef, inputs: string[], axis: numbe
 const splitV: OpEmitter = (node, ctx, [x, sizes, dim]) => {
   const s = ctx.ints(node, sizes, 'size_splits');
   if (s.includes(-1)) ctx.fail(node, 'size_splits with an inferred (-1) size is not supported');
-  return splitOutputs(ctx, node, [ctx.name(x!), ctx.int64(s)], ctx.ints(node, dim, 'split_dim')[0]!, s.length, dtypeOf(x!));
+  return splitOutputs(ctx, [ctx.name(x!), ctx.int64(s)], ctx.ints(node, dim, 'split_dim')[0]!, s.length, dtypeOf(x!));
 };
 
 const split: OpEmitter = (node, ctx, [dim, x]) =>
-  splitOutputs(ctx, node, [ctx.name(x!)], ctx.ints(node, dim, 'split_dim')[0]!, ctx.attrs(node).int('num_split'), dtypeOf(x!));
+  splitOutputs(ctx, [ctx.name(x!)], ctx.ints(node, dim, 'split_dim')[0]!, ctx.attrs(node).int('num_split'), dtypeOf(x!));
 
 const INT_MAX = 2 ** 31 - 1;
 const INT_MIN = -(2 ** 31);
