@@ -80,6 +80,8 @@ const EnvSchema = z.object({
   INFERENCE_WORKERS: int(1, 64).optional(),
   INTRA_OP_THREADS: int(1, 256).optional(),
   PULL_MODELS_ON_START: bool.default(true),
+  /** A requested model whose weights are absent is served by its family's default ('strict': 503 MODEL_UNAVAILABLE). */
+  MODEL_FALLBACK: z.enum(['family-default', 'strict']).default('family-default'),
   NPM_REGISTRY: z.url().optional(),
   DOWNLOAD_TIMEOUT: duration.default(60_000),
   // faces

@@ -14,6 +14,7 @@ import { idempotencyKey } from './jobs.js';
 import type { ConcurrencyGate } from '../middleware/overload.js';
 import type { ModelRunner } from '../models/runner.js';
 import { parseOptions } from '../tasks/options.js';
+import { FALLBACK_HEADER, fallbackHeaderValue, runTask } from '../tasks/fallback.js';
 import type { TaskRegistry } from '../tasks/registry.js';
 import type { TaskContext, TaskDefinition, TaskResult } from '../tasks/types.js';
 
@@ -92,9 +93,11 @@ function renderBinary(res: Response, task: TaskDefinition, result: TaskResult): 
   res.end(result.image);
 }
 
-/** Runs a task in an overload-gate slot. */
-function runGated(deps: TaskRouteDeps, req: Request, res: Response, task: TaskDefinition, image: ValidatedImage, options: unknown) {
-  return deps.gate.run(res.locals.signal as AbortSignal | undefined, () => task.run(image, options, contextFor(deps, req, res)));
+/** Runs a task in an overload-gate slot; a model fallback is announced in a response header. */
+async function runGated(deps: TaskRouteDeps, req: Request, res: Response, task: TaskDefinition, image: ValidatedImage, options: unknown) {
+  const { result, fallback } = await deps.gate.run(res.locals.signal as AbortSignal | undefined, () => runTask(task, image, options, contextFor(deps, req, res)));
+  if (fallback && !res.headersSent) res.setHeader(FALLBACK_HEADER, fallbackHeaderValue(fallback));
+  return result;
 }
 
 /**

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { ValidatedImage } from '../image/types.js';
 import type { ModelRunner } from '../models/runner.js';
+import { runTask } from '../tasks/fallback.js';
 import { parseOptions } from '../tasks/options.js';
 import type { TaskDefinition, TaskProgress, TaskResult } from '../tasks/types.js';
 import type { JobFiles } from './files.js';
@@ -35,6 +36,7 @@ function recordingRunner(runner: ModelRunner): { runner: ModelRunner; used: () =
   const devices = new Set<string>();
   return {
     runner: {
+      ...(runner.available ? { available: (id: string) => runner.available!(id) } : {}),
       async run(modelId, feeds, opts) {
         const result = await runner.run(modelId, feeds, opts);
         models.add(modelId);
@@ -58,7 +60,7 @@ export async function runJobTask(
   const meta = JSON.parse(job.input_meta) as InputMeta;
   const image: ValidatedImage = { ...meta, buffer: await deps.files.read(deps.files.inputPath(job.id)) };
   const recorder = recordingRunner(deps.runner);
-  const result = await task.run(image, options, {
+  const { result } = await runTask(task, image, options, {
     runner: recorder.runner,
     config: deps.config,
     logger: deps.logger.child({ jobId: job.id, operation: job.operation }),

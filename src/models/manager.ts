@@ -12,6 +12,7 @@ import { QueueFullError, WorkerCrashedError } from './worker/errors.js';
 
 /** What the manager needs of the model store. */
 export interface WeightSource {
+  has(id: string): boolean;
   spec(id: string): ModelSpec;
   status(id: string): ModelStatus;
   ensure(id: string, opts?: { signal?: AbortSignal }): Promise<string>;
@@ -142,6 +143,10 @@ export class ModelManager implements ModelRunner {
       lastUsed: snap?.lastUsed ? new Date(snap.lastUsed).toISOString() : null,
       runs: latency.runs, p50Ms: latency.p50Ms === null ? null : Math.round(latency.p50Ms * 10) / 10,
     };
+  }
+
+  available(modelId: string): boolean {
+    return this.opts.store.has(modelId) && this.opts.store.status(modelId) !== 'missing';
   }
 
   /** Verified weights for a session; missing ones are not fetched behind a request's back. */

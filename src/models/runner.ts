@@ -23,4 +23,9 @@ export interface RunResult {
  */
 export interface ModelRunner {
   run(modelId: string, feeds: Feeds, opts?: RunOptions): Promise<RunResult>;
+  /**
+   * Whether the model's weights are on disk, so a run will not answer MODEL_UNAVAILABLE for
+   * missing weights (requests never fetch them). Runners that cannot tell leave it out.
+   */
+  available?(modelId: string): boolean;
 }

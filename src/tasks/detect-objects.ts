@@ -74,6 +74,7 @@ export const detectObjectsTask: TaskDefinition<typeof DetectObjectsOptions> = {
   description: 'Finds COCO-80 objects (person, car, dog, cup…): labelled boxes in original-image pixels, or the photo with the boxes drawn on it.',
   options: DetectObjectsOptions,
   models: (opts) => [opts.model],
+  modelChoice: { option: 'model', fallback: () => DEFAULT_DETECTOR },
   run: detectObjects,
   shortJson: (data) => (data as { detections: ObjectDetection[] }).detections,
 };

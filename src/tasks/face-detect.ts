@@ -65,6 +65,7 @@ function faceTask<S extends typeof FaceDetectOptions>(name: string, action: stri
     description,
     options,
     models: (opts) => modelsFor(opts),
+    modelChoice: { option: 'detector', fallback: () => 'ultraface' },
     async run(image, opts, ctx) {
       ctx.onProgress({ fraction: 0, stage: 'detect' });
       const analysis = await analyseImage(ctx.runner, image, opts, { signal: ctx.signal });

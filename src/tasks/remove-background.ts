@@ -161,5 +161,6 @@ export const removeBackgroundTask: TaskDefinition<typeof RemoveBackgroundOptions
     'Cuts the subject out of a photo (ISNet segmentation): a PNG/WebP with a transparent background, a solid colour fill, or the grayscale mask.',
   options: RemoveBackgroundOptions,
   models: (opts) => [opts.model],
+  modelChoice: { option: 'model', fallback: () => DEFAULT_SEGMENTATION_MODEL },
   run: removeBackground,
 };

@@ -42,6 +42,11 @@ export interface TaskDefinition<S extends z.ZodType = z.ZodType> {
   models: (options: z.output<S>) => string[];
   run(image: ValidatedImage, options: z.output<S>, ctx: TaskContext): Promise<TaskResult>;
   /**
+   * Which option picks the model (an option value, e.g. `model: 'rmbg-1.4'` or `detector`) and
+   * the family default served when that model's weights are absent (src/tasks/fallback.ts).
+   */
+  modelChoice?: { option: string; fallback: (config: Config) => string };
+  /**
    * The short route's body for a JSON result, where the FotoFun client expects a bare value (the
    * `Detection[]` of detectObjects) rather than the envelope; default: the envelope.
    */

@@ -132,5 +132,6 @@ export const upscaleTask: TaskDefinition<typeof UpscaleOptions> = {
     const names = options.model ? [options.model] : [defaultUpscaler('cpu'), defaultUpscaler('gpu')];
     return [...new Set(names.flatMap((n) => modelIds(planUpscale(UPSCALERS[n].variants, 1, 1, target))))];
   },
+  modelChoice: { option: 'model', fallback: (config) => defaultUpscaler(config.DEVICE === 'cuda' ? 'gpu' : 'cpu') },
   run,
 };

@@ -11,6 +11,7 @@ export function directRunner(models: Record<string, Uint8Array>): ModelRunner & 
   const calls: string[] = [];
   return {
     calls,
+    available: (modelId) => modelId in models,
     async run(modelId: string, feeds: Feeds, opts: RunOptions = {}): Promise<RunResult> {
       const bytes = models[modelId];
       if (!bytes) throw new Error(`directRunner: no model ${modelId}`);

@@ -56,6 +56,10 @@ export class ModelStore {
     this.onProgress = opts.onProgress ?? logProgress(opts.logger).onProgress;
   }
 
+  has(id: string): boolean {
+    return this.models.has(id);
+  }
+
   spec(id: string): ModelSpec {
     const spec = this.models.get(id);
     if (!spec) throw unknownModel(id, [...this.models.keys()]);
