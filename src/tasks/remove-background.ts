@@ -6,28 +6,30 @@ import type { RawImage } from '../image/raw.js';
 import type { ValidatedImage } from '../image/types.js';
 import type { RunResult } from '../models/runner.js';
 import type { TaskContext, TaskDefinition, TaskResult } from './types.js';
-import { alphaOf, applyAlpha, cropRaw, flattenOnto, maskAsRaw, subjectBounds, type Box } from './remove-background/composite.js';
+import { alphaOf, applyAlpha, cropRaw, fillBackground, maskAsRaw, subjectBounds, type Box } from './remove-background/composite.js';
 import { finishMask, maskFromOutput, sharpMask, type Mask } from './remove-background/mask.js';
 import {
   DEFAULT_SEGMENTATION_MODEL,
   SEGMENTATION_MODEL_IDS,
   segmentationModel,
-  type Rgb,
+  type Rgba,
   type SegmentationModelSpec,
 } from './remove-background/models.js';
 import { toModelInput } from './remove-background/preprocess.js';
 
 const byte = z.number().int().min(0).max(255);
 
+/** '#rrggbb', '#rrggbbaa', [r,g,b] or [r,g,b,a] (0–255); alpha defaults to opaque. */
 const BgColor = z
   .union([
-    z.string().regex(/^#[0-9a-fA-F]{6}$/, "expects '#rrggbb', e.g. '#ffffff'"),
+    z.string().regex(/^#[0-9a-fA-F]{6}([0-9a-fA-F]{2})?$/, "expects '#rrggbb' or '#rrggbbaa', e.g. '#ffffff'"),
     z.tuple([byte, byte, byte]),
+    z.tuple([byte, byte, byte, byte]),
   ])
-  .transform((v): Rgb => {
-    if (Array.isArray(v)) return v;
-    const n = Number.parseInt(v.slice(1), 16);
-    return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+  .transform((v): Rgba => {
+    if (Array.isArray(v)) return [v[0], v[1], v[2], v[3] ?? 255];
+    const hex = (i: number) => Number.parseInt(v.slice(1 + 2 * i, 3 + 2 * i), 16);
+    return [hex(0), hex(1), hex(2), v.length === 9 ? hex(3) : 255];
   });
 
 /**
@@ -52,8 +54,10 @@ export const RemoveBackgroundOptions = z
       .prefault({}),
     /** 0..1: mask values at or above become fully opaque, the rest fully transparent. Default: soft alpha. */
     alphaThreshold: z.number().min(0).max(1).optional(),
-    /** Fill the background with this colour ('#rrggbb' or [r,g,b]) instead of transparency. */
+    /** Fill the background with this colour ('#rrggbb', '#rrggbbaa', [r,g,b] or [r,g,b,a]) instead of transparency; opaque unless an alpha is given. */
     bgColor: BgColor.optional(),
+    /** rembg's post_process_mask: an opening, a 5×5 Gaussian and a hard cut at 127 give a clean binary mask. Default false. */
+    postProcessMask: z.boolean().default(false),
     /** Trim the result to the subject's bounding box. An image with no subject is returned uncropped. Default false. */
     crop: z.boolean().default(false),
     /** 'png' (default) or 'webp' (lossy colour, lossless alpha). */
@@ -108,7 +112,7 @@ async function compose(rgba: RawImage, alpha: Mask, image: ValidatedImage, opts:
     const mask = maskAsRaw(finalAlpha);
     return box ? cropRaw(mask, 1, box) : mask;
   }
-  const out = opts.bgColor ? await flattenOnto(rgba, opts.bgColor) : rgba;
+  const out = opts.bgColor ? await fillBackground(rgba, opts.bgColor) : rgba;
   return box ? cropRaw(out, out.channels, box) : out;
 }
 
@@ -131,7 +135,7 @@ async function removeBackground(image: ValidatedImage, opts: RemoveBackgroundOpt
   ctx.signal.throwIfAborted();
   ctx.onProgress({ fraction: 0.8, stage: 'postprocess' });
   const t2 = performance.now();
-  const alpha = await finishMask(mask, rgba.width, rgba.height, { ...opts.postProcessing, alphaThreshold: opts.alphaThreshold });
+  const alpha = await finishMask(mask, rgba.width, rgba.height, { ...opts.postProcessing, binarize: opts.postProcessMask, alphaThreshold: opts.alphaThreshold });
   const result = await compose(rgba, alpha, image, opts);
   const t3 = performance.now();
   ctx.onProgress({ fraction: 0.9, stage: 'encode' });

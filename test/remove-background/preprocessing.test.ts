@@ -88,14 +88,17 @@ describe('options', () => {
       model: 'isnet-general',
       returnMask: false,
       postProcessing: { smoothEdges: false, featherRadius: 0 },
+      postProcessMask: false,
       crop: false,
       outputFormat: 'png',
     });
   });
 
-  test("bgColor accepts '#rrggbb' and [r,g,b] and yields an RGB triple", () => {
-    assert.deepEqual(RemoveBackgroundOptions.parse({ bgColor: '#0A80fF' }).bgColor, [10, 128, 255]);
-    assert.deepEqual(RemoveBackgroundOptions.parse({ bgColor: [1, 2, 3] }).bgColor, [1, 2, 3]);
+  test("bgColor accepts '#rrggbb', '#rrggbbaa', [r,g,b] and [r,g,b,a], opaque unless an alpha is given", () => {
+    assert.deepEqual(RemoveBackgroundOptions.parse({ bgColor: '#0A80fF' }).bgColor, [10, 128, 255, 255]);
+    assert.deepEqual(RemoveBackgroundOptions.parse({ bgColor: [1, 2, 3] }).bgColor, [1, 2, 3, 255]);
+    assert.deepEqual(RemoveBackgroundOptions.parse({ bgColor: '#0A80fF80' }).bgColor, [10, 128, 255, 128]);
+    assert.deepEqual(RemoveBackgroundOptions.parse({ bgColor: [1, 2, 3, 0] }).bgColor, [1, 2, 3, 0]);
   });
 
   test('rejects values outside their ranges and unknown keys', () => {
@@ -103,6 +106,7 @@ describe('options', () => {
       { bgColor: 'red' },
       { bgColor: '#fff' },
       { bgColor: [0, 0, 256] },
+      { bgColor: [0, 0, 0, 0, 0] },
       { alphaThreshold: 1.5 },
       { postProcessing: { featherRadius: -1 } },
       { postProcessing: { featherRadius: 2.5 } },

@@ -1,6 +1,7 @@
+import sharp from 'sharp';
 import { sharpFromRaw, type RawImage } from '../../image/raw.js';
 import type { Mask } from './mask.js';
-import type { Rgb } from './models.js';
+import type { Rgba } from './models.js';
 
 export interface Box {
   left: number;
@@ -37,9 +38,21 @@ export function maskAsRaw(mask: Mask): RawImage {
 }
 
 /** The cut-out over a solid colour: an opaque RGB image, composited by libvips off the main thread. */
-export async function flattenOnto(rgba: RawImage, [r, g, b]: Rgb): Promise<RawImage> {
-  const data = await sharpFromRaw(rgba).flatten({ background: { r, g, b } }).raw().toBuffer();
-  return { data, width: rgba.width, height: rgba.height, channels: 3 };
+/**
+ * The cut-out over a solid colour: opaque RGB for an opaque colour; for a translucent one the
+ * "over" composite onto that RGBA canvas (rembg's bgcolor with alpha).
+ */
+export async function fillBackground(rgba: RawImage, [r, g, b, a]: Rgba): Promise<RawImage> {
+  const { width, height } = rgba;
+  if (a === 255) {
+    const data = await sharpFromRaw(rgba).flatten({ background: { r, g, b } }).raw().toBuffer();
+    return { data, width, height, channels: 3 };
+  }
+  const data = await sharp({ create: { width, height, channels: 4, background: { r, g, b, alpha: a / 255 } } })
+    .composite([{ input: rgba.data, raw: { width, height, channels: 4 } }])
+    .raw()
+    .toBuffer();
+  return { data, width, height, channels: 4 };
 }
 
 function rowHasSubject(alpha: Uint8Array, start: number, width: number, minAlpha: number): boolean {

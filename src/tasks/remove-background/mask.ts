@@ -1,6 +1,7 @@
 import sharp, { type Sharp } from 'sharp';
 import { maskToAlpha } from '../../image/tensor.js';
 import type { TensorLike } from '../../models/tensor.js';
+import { binarizeMask } from './binarize.js';
 import type { SegmentationModelSpec } from './models.js';
 
 /** A one-channel 8-bit mask, row-major; 255 = subject. */
@@ -19,6 +20,8 @@ export function sharpMask(mask: Mask): Sharp {
 }
 
 export interface MaskPostProcessing {
+  /** rembg's post_process_mask: opening, blur, hard cut (binarize.ts), right after the stretch. */
+  binarize?: boolean;
   smoothEdges: boolean;
   featherRadius: number;
   /** 0..1; undefined keeps the soft mask. */
@@ -73,6 +76,7 @@ async function blurMask(mask: Mask, sigma: number): Promise<Mask> {
  */
 export async function finishMask(mask: Mask, width: number, height: number, post: MaskPostProcessing): Promise<Mask> {
   let out = await resizeMask(mask, width, height);
+  if (post.binarize) out = binarizeMask(out);
   if (post.alphaThreshold !== undefined) out = thresholdMask(out, post.alphaThreshold);
   const scale = Math.max(width / mask.width, height / mask.height);
   const sigma = blurSigma(post, scale);

@@ -3,6 +3,8 @@ export type HeightWidth = readonly [height: number, width: number];
 
 export type Rgb = readonly [r: number, g: number, b: number];
 
+export type Rgba = readonly [r: number, g: number, b: number, a: number];
+
 /**
  * How one segmentation model wants its input and what its output means. Normalisation is written
  * in 0..255 pixel units: `x' = (x − mean) / std` per channel, so ISNet's (x − 128)/256 and
