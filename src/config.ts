@@ -92,6 +92,9 @@ const EnvSchema = z.object({
   MAX_QUEUED_JOBS: int(1, 1_000_000).default(1000),
   WEBHOOK_SECRET: z.string().min(16, 'expects at least 16 characters').optional(),
   WEBHOOK_ALLOW_PRIVATE: bool.default(false),
+  // images fetched from a client's URL (rembg's GET /api/remove?url=)
+  URL_FETCH_ALLOW_PRIVATE: bool.default(false),
+  URL_FETCH_TIMEOUT: duration.default(10_000),
   RESULT_TTL: duration.default(3_600_000),
   JOB_HISTORY_TTL: duration.default(7 * 86_400_000),
 });

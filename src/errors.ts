@@ -28,6 +28,8 @@ export const ERROR_CATALOGUE = {
   // server side
   INTERNAL_ERROR: 500,
   PROCESSING_ERROR: 500,
+  // a URL the server was asked to fetch failed (status, connection, too many redirects)
+  URL_FETCH_FAILED: 502,
   MODEL_UNAVAILABLE: 503,
   OVERLOADED: 503,
   NOT_READY: 503,

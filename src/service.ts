@@ -6,6 +6,7 @@ import { openDatabase, type Db } from './db/database.js';
 import { ModelStats } from './db/model-stats.js';
 import { modelRoutes } from './endpoints/models.js';
 import { faceRoutes } from './endpoints/face.js';
+import { rembgRoutes } from './endpoints/compat/rembg.js';
 import { jobRoutes } from './endpoints/jobs.js';
 import { JobQueue } from './jobs/queue.js';
 import { detectDevice, type DeviceInfo } from './models/device.js';
@@ -95,6 +96,7 @@ export async function startService(config: Config, logger: Logger, opts: Service
     readiness: { isReady: () => ready, reason: () => reason },
     routers: [
       { path: '/api/v1/face', router: faceRoutes({ runner: manager, db, config, logger, gate }), inference: true },
+      { path: '/api/remove', router: rembgRoutes({ runner: manager, config, gate }), inference: true },
       { path: '/api/v1/jobs', router: jobRoutes({ queue, config }), inference: false },
       { path: '/api/v1', router: modelRoutes({ manager, vram: () => scheduler.snapshot(), adminKey: config.ADMIN_API_KEY }), inference: false },
     ],

@@ -36,7 +36,9 @@ function wantsAsync(req: Request): boolean {
   return /\brespond-async\b/i.test(req.get('prefer') ?? '') || req.query.async === 'true' || req.query.async === '1';
 }
 
-function contextFor(deps: TaskRouteDeps, req: Request, res: Response): TaskContext {
+type RunDeps = Pick<TaskRouteDeps, 'config' | 'runner' | 'gate'>;
+
+function contextFor(deps: RunDeps, req: Request, res: Response): TaskContext {
   return {
     runner: deps.runner,
     config: deps.config,
@@ -94,7 +96,7 @@ function renderBinary(res: Response, task: TaskDefinition, result: TaskResult): 
 }
 
 /** Runs a task in an overload-gate slot; a model fallback is announced in a response header. */
-async function runGated(deps: TaskRouteDeps, req: Request, res: Response, task: TaskDefinition, image: ValidatedImage, options: unknown) {
+export async function runGated(deps: RunDeps, req: Request, res: Response, task: TaskDefinition, image: ValidatedImage, options: unknown) {
   const { result, fallback } = await deps.gate.run(res.locals.signal as AbortSignal | undefined, () => runTask(task, image, options, contextFor(deps, req, res)));
   if (fallback && !res.headersSent) res.setHeader(FALLBACK_HEADER, fallbackHeaderValue(fallback));
   return result;

@@ -1,13 +1,13 @@
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import type { LookupAddress as NetLookupAddress } from 'node:dns';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from './clock.js';
 import type { JobRow } from './schema.js';
 import type { JobStore } from './store.js';
 import { backoffDelay, type BackoffPolicy } from './retry.js';
 import { jobView } from './view.js';
+import { pinnedLookup } from '../net/public-target.js';
 import { resolveWebhookTarget, type LookupAll, type WebhookTarget } from './webhook-target.js';
 
 export const SIGNATURE_HEADER = 'X-FotoFun-Signature';
@@ -128,16 +128,11 @@ export class WebhookDispatcher {
 /** POSTs to the URL while connecting only to the address that was checked (no second DNS answer). */
 function postPinned(target: WebhookTarget, headers: Record<string, string>, body: string, timeoutMs: number): Promise<number> {
   const client = target.url.protocol === 'https:' ? https : http;
-  const pinned = (_host: string, opts: { all?: boolean }, cb: (...args: unknown[]) => void) => {
-    const entry: NetLookupAddress = { address: target.address, family: target.family };
-    if (opts.all) cb(null, [entry]);
-    else cb(null, entry.address, entry.family);
-  };
   return new Promise((resolve, reject) => {
     const req = client.request(target.url, {
       method: 'POST',
       headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
-      lookup: pinned as unknown as typeof import('node:dns').lookup,
+      lookup: pinnedLookup(target),
       timeout: timeoutMs,
     }, (res) => {
       res.resume();
