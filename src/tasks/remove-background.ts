@@ -56,6 +56,11 @@ export const RemoveBackgroundOptions = z
     alphaThreshold: z.number().min(0).max(1).optional(),
     /** Fill the background with this colour ('#rrggbb', '#rrggbbaa', [r,g,b] or [r,g,b,a]) instead of transparency; opaque unless an alpha is given. */
     bgColor: BgColor.optional(),
+    /**
+     * 'guided': refine the mask at full resolution with a colour guided filter over the photo, so
+     * its edge follows the photo's (hair, soft focus) rather than the model's 1024² outline. Default 'none'.
+     */
+    refine: z.enum(['none', 'guided']).default('none'),
     /** rembg's post_process_mask: an opening, a 5×5 Gaussian and a hard cut at 127 give a clean binary mask. Default false. */
     postProcessMask: z.boolean().default(false),
     /** Trim the result to the subject's bounding box. An image with no subject is returned uncropped. Default false. */
@@ -135,7 +140,9 @@ async function removeBackground(image: ValidatedImage, opts: RemoveBackgroundOpt
   ctx.signal.throwIfAborted();
   ctx.onProgress({ fraction: 0.8, stage: 'postprocess' });
   const t2 = performance.now();
-  const alpha = await finishMask(mask, rgba.width, rgba.height, { ...opts.postProcessing, binarize: opts.postProcessMask, alphaThreshold: opts.alphaThreshold });
+  const alpha = await finishMask(mask, rgba.width, rgba.height, {
+    ...opts.postProcessing, binarize: opts.postProcessMask, alphaThreshold: opts.alphaThreshold, ...(opts.refine === 'guided' ? { guide: rgba } : {}),
+  });
   const result = await compose(rgba, alpha, image, opts);
   const t3 = performance.now();
   ctx.onProgress({ fraction: 0.9, stage: 'encode' });

@@ -88,6 +88,7 @@ describe('options', () => {
       model: 'isnet-general',
       returnMask: false,
       postProcessing: { smoothEdges: false, featherRadius: 0 },
+      refine: 'none',
       postProcessMask: false,
       crop: false,
       outputFormat: 'png',

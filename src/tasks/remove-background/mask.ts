@@ -1,7 +1,9 @@
 import sharp, { type Sharp } from 'sharp';
 import { maskToAlpha } from '../../image/tensor.js';
 import type { TensorLike } from '../../models/tensor.js';
+import type { RawImage } from '../../image/raw.js';
 import { binarizeMask } from './binarize.js';
+import { refineGuided } from './guided.js';
 import type { SegmentationModelSpec } from './models.js';
 
 /** A one-channel 8-bit mask, row-major; 255 = subject. */
@@ -22,6 +24,8 @@ export function sharpMask(mask: Mask): Sharp {
 export interface MaskPostProcessing {
   /** rembg's post_process_mask: opening, blur, hard cut (binarize.ts), right after the stretch. */
   binarize?: boolean;
+  /** Refine the stretched mask against this photo (the guided filter, guided.ts). */
+  guide?: RawImage;
   smoothEdges: boolean;
   featherRadius: number;
   /** 0..1; undefined keeps the soft mask. */
@@ -71,12 +75,14 @@ async function blurMask(mask: Mask, sigma: number): Promise<Mask> {
 }
 
 /**
- * The model-resolution mask → the final alpha at the original size: stretch, then the optional
- * hard cut, then the optional softening (so a threshold plus a feather gives a clean, soft edge).
+ * The model-resolution mask → the final alpha at the original size: stretch, the optional
+ * clean-up and refinement, then the optional hard cut, then the optional softening (so a
+ * threshold plus a feather gives a clean, soft edge).
  */
 export async function finishMask(mask: Mask, width: number, height: number, post: MaskPostProcessing): Promise<Mask> {
   let out = await resizeMask(mask, width, height);
   if (post.binarize) out = binarizeMask(out);
+  if (post.guide) out = await refineGuided(post.guide, out);
   if (post.alphaThreshold !== undefined) out = thresholdMask(out, post.alphaThreshold);
   const scale = Math.max(width / mask.width, height / mask.height);
   const sigma = blurSigma(post, scale);

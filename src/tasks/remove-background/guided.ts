@@ -1,0 +1,159 @@
+import { sharpFromRaw, type RawImage } from '../../image/raw.js';
+import type { Mask } from './mask.js';
+
+/**
+ * Edge-aware matte refinement: He, Sun and Tang's colour guided filter, in its fast form (He and
+ * Sun 2015): the linear coefficients are fitted on a subsampled copy, upsampled, and applied to
+ * the full-resolution photo, so the matte follows the photo's own edges (hair, fur, soft focus)
+ * instead of the segmenter's low-resolution outline. At 1920×1280 it takes 250–300 ms of the main
+ * thread in steps of at most ~60 ms (the fit at 480×320, then each upsampled plane, then the
+ * combine), yielding between them so other requests and /health keep answering.
+ */
+
+export interface GuidedOptions {
+  /** Window radius in full-resolution pixels. */
+  radius: number;
+  /** Regularisation in (0..1)² units: larger smooths more, smaller follows the photo more closely. */
+  eps: number;
+  /** The coefficients are fitted at 1/subsample resolution. */
+  subsample: number;
+}
+
+/**
+ * Chosen by a sweep (radius 4/8/16 × eps 1e-2…1e-5 × subsample 1/2/4) on the soft-edge scene of
+ * test/remove-background/guided.test.ts, a mask seen at 1/8 resolution: mean alpha error 0.0353
+ * raw, 0.0149 with these (the best); radius 8 gave 0.0204, subsample 2 at radius 16 0.0227. The
+ * window must be wider than the segmenter's blur.
+ */
+export const GUIDED_DEFAULTS: GuidedOptions = { radius: 16, eps: 1e-4, subsample: 4 };
+
+/** Mean over a (2r+1)² window clipped to the image (running sums along rows, then columns). */
+function boxMean(src: Float32Array, w: number, h: number, r: number): Float32Array {
+  const rows = new Float32Array(src.length);
+  for (let y = 0; y < h; y++) {
+    const o = y * w;
+    let sum = 0;
+    for (let x = 0; x <= Math.min(r, w - 1); x++) sum += src[o + x]!;
+    for (let x = 0; x < w; x++) {
+      const lo = x - r - 1;
+      const hi = x + r;
+      rows[o + x] = sum / (Math.min(hi, w - 1) - Math.max(lo, -1));
+      if (hi + 1 < w) sum += src[o + hi + 1]!;
+      if (lo + 1 >= 0) sum -= src[o + lo + 1]!;
+    }
+  }
+  const out = new Float32Array(src.length);
+  for (let x = 0; x < w; x++) {
+    let sum = 0;
+    for (let y = 0; y <= Math.min(r, h - 1); y++) sum += rows[y * w + x]!;
+    for (let y = 0; y < h; y++) {
+      const lo = y - r - 1;
+      const hi = y + r;
+      out[y * w + x] = sum / (Math.min(hi, h - 1) - Math.max(lo, -1));
+      if (hi + 1 < h) sum += rows[(hi + 1) * w + x]!;
+      if (lo + 1 >= 0) sum -= rows[(lo + 1) * w + x]!;
+    }
+  }
+  return out;
+}
+
+/**
+ * The colour guided filter's coefficients for guide I (3 planes, 0..1) and input p (0..1):
+ * per window a = (Σ + eps·U)⁻¹ cov(I, p), b = mean(p) − a·mean(I), then averaged over windows.
+ * Returns the averaged [a_r, a_g, a_b, b] planes.
+ */
+export function guidedCoefficients(guide: [Float32Array, Float32Array, Float32Array], p: Float32Array, w: number, h: number, r: number, eps: number): Float32Array[] {
+  const mean = (a: Float32Array) => boxMean(a, w, h, r);
+  const mul = (a: Float32Array, b: Float32Array) => a.map((v, i) => v * b[i]!);
+  const [R, G, B] = guide;
+  const [mR, mG, mB, mP] = [mean(R), mean(G), mean(B), mean(p)];
+  const [mRP, mGP, mBP] = [mean(mul(R, p)), mean(mul(G, p)), mean(mul(B, p))];
+  const [mRR, mRG, mRB, mGG, mGB, mBB] = [mean(mul(R, R)), mean(mul(R, G)), mean(mul(R, B)), mean(mul(G, G)), mean(mul(G, B)), mean(mul(B, B))];
+  const n = w * h;
+  const [aR, aG, aB, b] = [new Float32Array(n), new Float32Array(n), new Float32Array(n), new Float32Array(n)];
+  for (let i = 0; i < n; i++) {
+    const cr = mRP[i]! - mR[i]! * mP[i]!;
+    const cg = mGP[i]! - mG[i]! * mP[i]!;
+    const cb = mBP[i]! - mB[i]! * mP[i]!;
+    const rr = mRR[i]! - mR[i]! * mR[i]! + eps;
+    const rg = mRG[i]! - mR[i]! * mG[i]!;
+    const rb = mRB[i]! - mR[i]! * mB[i]!;
+    const gg = mGG[i]! - mG[i]! * mG[i]! + eps;
+    const gb = mGB[i]! - mG[i]! * mB[i]!;
+    const bb = mBB[i]! - mB[i]! * mB[i]! + eps;
+    // Σ⁻¹ by cofactors (Σ is symmetric positive definite once eps is added).
+    const c00 = gg * bb - gb * gb;
+    const c01 = rb * gb - rg * bb;
+    const c02 = rg * gb - rb * gg;
+    const c11 = rr * bb - rb * rb;
+    const c12 = rb * rg - rr * gb;
+    const c22 = rr * gg - rg * rg;
+    const det = rr * c00 + rg * c01 + rb * c02;
+    aR[i] = (c00 * cr + c01 * cg + c02 * cb) / det;
+    aG[i] = (c01 * cr + c11 * cg + c12 * cb) / det;
+    aB[i] = (c02 * cr + c12 * cg + c22 * cb) / det;
+    b[i] = mP[i]! - aR[i]! * mR[i]! - aG[i]! * mG[i]! - aB[i]! * mB[i]!;
+  }
+  return [mean(aR), mean(aG), mean(aB), mean(b)];
+}
+
+/** Half-pixel bilinear upsampling of a plane, edge-clamped. */
+function upsample(src: Float32Array, sw: number, sh: number, w: number, h: number): Float32Array {
+  const out = new Float32Array(w * h);
+  const fx = sw / w;
+  const fy = sh / h;
+  for (let y = 0; y < h; y++) {
+    const sy = Math.min(Math.max((y + 0.5) * fy - 0.5, 0), sh - 1);
+    const y0 = Math.floor(sy);
+    const y1 = Math.min(y0 + 1, sh - 1);
+    const ty = sy - y0;
+    for (let x = 0; x < w; x++) {
+      const sx = Math.min(Math.max((x + 0.5) * fx - 0.5, 0), sw - 1);
+      const x0 = Math.floor(sx);
+      const x1 = Math.min(x0 + 1, sw - 1);
+      const tx = sx - x0;
+      const top = src[y0 * sw + x0]! + (src[y0 * sw + x1]! - src[y0 * sw + x0]!) * tx;
+      const bottom = src[y1 * sw + x0]! + (src[y1 * sw + x1]! - src[y1 * sw + x0]!) * tx;
+      out[y * w + x] = top + (bottom - top) * ty;
+    }
+  }
+  return out;
+}
+
+/** Lets other requests (and /health) run between the long synchronous steps. */
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Interleaved 8-bit RGB(A) → three 0..1 planes. */
+function planes(raw: RawImage): [Float32Array, Float32Array, Float32Array] {
+  const n = raw.width * raw.height;
+  const out: [Float32Array, Float32Array, Float32Array] = [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
+  for (let i = 0, p = 0; i < n; i++, p += raw.channels) for (let c = 0; c < 3; c++) out[c]![i] = raw.data[p + c]! / 255;
+  return out;
+}
+
+/** The mask refined against the photo (both at the photo's size). */
+export async function refineGuided(photo: RawImage, mask: Mask, opts: GuidedOptions = GUIDED_DEFAULTS): Promise<Mask> {
+  const { width: w, height: h } = mask;
+  const sw = Math.max(1, Math.round(w / opts.subsample));
+  const sh = Math.max(1, Math.round(h / opts.subsample));
+  const small = await sharpFromRaw(photo).removeAlpha().resize(sw, sh, { fit: 'fill', kernel: 'linear' }).raw().toBuffer();
+  const maskRaw: RawImage = { data: Buffer.from(mask.data.buffer, mask.data.byteOffset, mask.data.byteLength), width: w, height: h, channels: 1 };
+  const smallMask = await sharpFromRaw(maskRaw).resize(sw, sh, { fit: 'fill', kernel: 'linear' }).toColourspace('b-w').raw().toBuffer();
+  const guide = planes({ data: small, width: sw, height: sh, channels: 3 });
+  const p = Float32Array.from(smallMask, (v) => v / 255);
+  await yieldToLoop();
+  const coef = guidedCoefficients(guide, p, sw, sh, Math.max(1, Math.round(opts.radius / opts.subsample)), opts.eps);
+  const planesUp: Float32Array[] = [];
+  for (const c of coef) {
+    await yieldToLoop();
+    planesUp.push(upsample(c, sw, sh, w, h));
+  }
+  await yieldToLoop();
+  const [aR, aG, aB, b] = planesUp as [Float32Array, Float32Array, Float32Array, Float32Array];
+  const data = new Uint8Array(w * h);
+  for (let i = 0, q = 0; i < data.length; i++, q += photo.channels) {
+    const v = (aR[i]! * photo.data[q]! + aG[i]! * photo.data[q + 1]! + aB[i]! * photo.data[q + 2]!) / 255 + b[i]!;
+    data[i] = Math.round(Math.min(1, Math.max(0, v)) * 255);
+  }
+  return { data, width: w, height: h };
+}
