@@ -10,6 +10,9 @@ import { alphaOf, applyAlpha, cropRaw, fillBackground, maskAsRaw, subjectBounds,
 import { finishMask, maskFromOutput, sharpMask, type Mask } from './remove-background/mask.js';
 import {
   DEFAULT_SEGMENTATION_MODEL,
+  PORTRAIT,
+  PORTRAIT_MODELS,
+  portraitModel,
   SEGMENTATION_MODEL_IDS,
   segmentationModel,
   type Rgba,
@@ -39,8 +42,12 @@ const BgColor = z
  */
 export const RemoveBackgroundOptions = z
   .object({
-    /** Segmentation model (manifest id). 'isnet-general' is ISNet "medium"; '-small' is its 8-bit quantised twin. */
-    model: z.enum(SEGMENTATION_MODEL_IDS).default(DEFAULT_SEGMENTATION_MODEL),
+    /**
+     * Segmentation model (manifest id). 'isnet-general' is ISNet "medium"; '-small' is its 8-bit
+     * quantised twin. 'portrait' is the fast path for people: MediaPipe's selfie or, for
+     * landscape photos, Meet segmenter, refined against the photo with the guided filter.
+     */
+    model: z.enum([...SEGMENTATION_MODEL_IDS, PORTRAIT]).default(DEFAULT_SEGMENTATION_MODEL),
     /** Return the grayscale mask (white = subject) instead of the cut-out. Default false. */
     returnMask: z.boolean().default(false),
     postProcessing: z
@@ -129,19 +136,20 @@ function encodeResult(raw: RawImage, format: RemoveBackgroundOptions['outputForm
 }
 
 async function removeBackground(image: ValidatedImage, opts: RemoveBackgroundOptions, ctx: TaskContext): Promise<TaskResult> {
-  const spec = segmentationModel(opts.model);
+  const model = opts.model === PORTRAIT ? portraitModel(image.width, image.height) : opts.model;
+  const spec = segmentationModel(model);
   ctx.onProgress({ fraction: 0, stage: 'decode' });
   const t0 = performance.now();
   const rgba = await decodeRaw(image, { channels: 4 });
   const decodeMs = performance.now() - t0;
   ctx.signal.throwIfAborted();
   ctx.onProgress({ fraction: 0.1, stage: 'inference' });
-  const { mask, run, preprocessMs, runMs } = await runModel(ctx, opts.model, spec, rgba);
+  const { mask, run, preprocessMs, runMs } = await runModel(ctx, model, spec, rgba);
   ctx.signal.throwIfAborted();
   ctx.onProgress({ fraction: 0.8, stage: 'postprocess' });
   const t2 = performance.now();
   const alpha = await finishMask(mask, rgba.width, rgba.height, {
-    ...opts.postProcessing, binarize: opts.postProcessMask, alphaThreshold: opts.alphaThreshold, ...(opts.refine === 'guided' ? { guide: rgba } : {}),
+    ...opts.postProcessing, binarize: opts.postProcessMask, alphaThreshold: opts.alphaThreshold, ...(opts.refine === 'guided' || spec.refine ? { guide: rgba } : {}),
   });
   const result = await compose(rgba, alpha, image, opts);
   const t3 = performance.now();
@@ -160,7 +168,7 @@ async function removeBackground(image: ValidatedImage, opts: RemoveBackgroundOpt
     kind: 'image',
     image: encoded,
     format: opts.outputFormat,
-    metadata: { model: opts.model, width: result.width, height: result.height, device: run.device, timings },
+    metadata: { model, width: result.width, height: result.height, device: run.device, timings },
   };
 }
 
@@ -171,7 +179,7 @@ export const removeBackgroundTask: TaskDefinition<typeof RemoveBackgroundOptions
   description:
     'Cuts the subject out of a photo (ISNet segmentation): a PNG/WebP with a transparent background, a solid colour fill, or the grayscale mask.',
   options: RemoveBackgroundOptions,
-  models: (opts) => [opts.model],
+  models: (opts) => (opts.model === PORTRAIT ? PORTRAIT_MODELS : [opts.model]),
   modelChoice: { option: 'model', fallback: () => DEFAULT_SEGMENTATION_MODEL },
   run: removeBackground,
 };

@@ -1,6 +1,6 @@
 import sharp, { type Sharp } from 'sharp';
 import { maskToAlpha } from '../../image/tensor.js';
-import type { TensorLike } from '../../models/tensor.js';
+import { float32, type TensorLike } from '../../models/tensor.js';
 import type { RawImage } from '../../image/raw.js';
 import { binarizeMask } from './binarize.js';
 import { refineGuided } from './guided.js';
@@ -32,9 +32,21 @@ export interface MaskPostProcessing {
   alphaThreshold?: number | undefined;
 }
 
-/** The model's raw output ([1,1,H,W]) → a 0..255 mask at the model's resolution, scaled as the model's reference does. */
-export function maskFromOutput(output: TensorLike, spec: Pick<SegmentationModelSpec, 'maskScaling'>): Mask {
-  const { data, width, height } = maskToAlpha(output, { normalize: spec.maskScaling === 'minmax' ? 'minmax' : 'none' });
+/** A channels-last output ([1,H,W,1] probabilities, [1,H,W,2] background/foreground logits) as one [1,1,H,W] probability plane. */
+function probabilityPlane(output: TensorLike, spec: Pick<SegmentationModelSpec, 'layout' | 'output'>): TensorLike {
+  if (spec.layout !== 'NHWC') return output;
+  const [, h, w, c] = output.dims as [number, number, number, number];
+  const src = output.data as Float32Array;
+  if (spec.output !== 'two-class-logits') return float32(src, [1, 1, h, w]);
+  if (c !== 2) throw new RangeError(`expected [1, H, W, 2] logits, got [${output.dims.join(', ')}]`);
+  const p = new Float32Array(h * w);
+  for (let i = 0; i < p.length; i++) p[i] = 1 / (1 + Math.exp(src[2 * i]! - src[2 * i + 1]!));
+  return float32(p, [1, 1, h, w]);
+}
+
+/** The model's raw output → a 0..255 mask at the model's resolution, scaled as the model's reference does. */
+export function maskFromOutput(output: TensorLike, spec: Pick<SegmentationModelSpec, 'maskScaling' | 'layout' | 'output'>): Mask {
+  const { data, width, height } = maskToAlpha(probabilityPlane(output, spec), { normalize: spec.maskScaling === 'minmax' ? 'minmax' : 'none' });
   return { data, width, height };
 }
 

@@ -33,6 +33,15 @@ export interface SegmentationModelSpec {
    * lowest value is 0 and its highest 1.
    */
   maskScaling: 'clamp' | 'minmax';
+  /** Input layout; default NCHW. MediaPipe's segmenters are TF models and take NHWC. */
+  layout?: 'NCHW' | 'NHWC';
+  /**
+   * 'probability' (default): one channel, 0..1. 'two-class-logits': [1,H,W,2] background and
+   * foreground logits (MediaPipe Meet); the foreground probability is their softmax.
+   */
+  output?: 'probability' | 'two-class-logits';
+  /** Always refined against the photo with the guided filter: a 256-px portrait mask is too coarse to use as it is. */
+  refine?: boolean;
 }
 
 const IMAGENET_MEAN: Rgb = [0.485 * 255, 0.456 * 255, 0.406 * 255];
@@ -87,9 +96,43 @@ export const SEGMENTATION_MODELS = {
     stretchToMax: false,
     maskScaling: 'minmax',
   },
+  /** MediaPipe selfie segmentation as @vladmandic/human feeds it: RGB / 255, NHWC, a sigmoid mask. */
+  'mediapipe-selfie': {
+    inputName: 'input_1',
+    outputName: 'activation_10',
+    inputSize: [256, 256],
+    mean: [0, 0, 0],
+    std: UNIT,
+    stretchToMax: false,
+    maskScaling: 'clamp',
+    layout: 'NHWC',
+    refine: true,
+  },
+  /** MediaPipe Meet (landscape): the same input scaling, background/foreground logits out. */
+  'mediapipe-meet': {
+    inputName: 'input_1',
+    outputName: 'segment',
+    inputSize: [144, 256],
+    mean: [0, 0, 0],
+    std: UNIT,
+    stretchToMax: false,
+    maskScaling: 'clamp',
+    layout: 'NHWC',
+    output: 'two-class-logits',
+    refine: true,
+  },
 } as const satisfies Record<string, SegmentationModelSpec>;
 
 export type SegmentationModelId = keyof typeof SEGMENTATION_MODELS;
+
+/** `model: 'portrait'` is not a model of its own: the MediaPipe segmenter that fits the photo's shape. */
+export const PORTRAIT = 'portrait';
+export const PORTRAIT_MODELS: SegmentationModelId[] = ['mediapipe-selfie', 'mediapipe-meet'];
+
+/** Meet's 256×144 input suits landscape photos; the square selfie model the rest. */
+export function portraitModel(width: number, height: number): SegmentationModelId {
+  return width / height > 1.3 ? 'mediapipe-meet' : 'mediapipe-selfie';
+}
 
 export const SEGMENTATION_MODEL_IDS = Object.keys(SEGMENTATION_MODELS) as [SegmentationModelId, ...SegmentationModelId[]];
 

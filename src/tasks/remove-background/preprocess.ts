@@ -18,15 +18,15 @@ function brightest(rgb: Uint8Array): number {
   return max;
 }
 
-/** HWC 8-bit RGB → planar (CHW) float32, `(x·gain − mean) / std` per channel. */
+/** HWC 8-bit RGB → float32 in the model's layout (planar CHW unless NHWC), `(x·gain − mean) / std` per channel. */
 export function normalisePlanar(rgb: RawImage, spec: SegmentationModelSpec): Float32Array {
   const gain = spec.stretchToMax ? 255 / Math.max(brightest(rgb.data), 1) : 1;
-  return pixelsToFloat(rgb, { channelOrder: 'RGB', layout: 'NCHW', scale: gain, mean: spec.mean, std: spec.std });
+  return pixelsToFloat(rgb, { channelOrder: 'RGB', layout: spec.layout ?? 'NCHW', scale: gain, mean: spec.mean, std: spec.std });
 }
 
-/** The model's input tensor, [1, 3, H, W], from the decoded full-size image. */
+/** The model's input tensor, [1, 3, H, W] (or [1, H, W, 3]), from the decoded full-size image. */
 export async function toModelInput(image: RawImage, spec: SegmentationModelSpec): Promise<TensorLike> {
   const [height, width] = spec.inputSize;
   const rgb = await resizeToInput(image, spec);
-  return float32(normalisePlanar(rgb, spec), [1, 3, height, width]);
+  return float32(normalisePlanar(rgb, spec), spec.layout === 'NHWC' ? [1, height, width, 3] : [1, 3, height, width]);
 }
