@@ -5,13 +5,13 @@ import type { Mask } from './mask.js';
  * Edge-aware matte refinement: He, Sun and Tang's colour guided filter, in its fast form (He and
  * Sun 2015): the linear coefficients are fitted on a subsampled copy, upsampled, and applied to
  * the full-resolution photo, so the matte follows the photo's own edges (hair, fur, soft focus)
- * instead of the segmenter's low-resolution outline. At 1920×1280 it takes 250–300 ms of the main
- * thread in steps of at most ~60 ms (the fit at 480×320, then each upsampled plane, then the
- * combine), yielding between them so other requests and /health keep answering.
+ * instead of the segmenter's low-resolution outline. Its loops run on the main thread in steps
+ * of at most a few tens of ms (the fit, each upsampled plane, the combine), yielding between them
+ * so other requests and /health keep answering.
  */
 
 export interface GuidedOptions {
-  /** Window radius in full-resolution pixels. */
+  /** Window radius in pixels of the working size (the photo, or MAX_WORK_SIDE on the long side). */
   radius: number;
   /** Regularisation in (0..1)² units: larger smooths more, smaller follows the photo more closely. */
   eps: number;
@@ -64,7 +64,11 @@ function boxMean(src: Float32Array, w: number, h: number, r: number): Float32Arr
  */
 export function guidedCoefficients(guide: [Float32Array, Float32Array, Float32Array], p: Float32Array, w: number, h: number, r: number, eps: number): Float32Array[] {
   const mean = (a: Float32Array) => boxMean(a, w, h, r);
-  const mul = (a: Float32Array, b: Float32Array) => a.map((v, i) => v * b[i]!);
+  const mul = (a: Float32Array, b: Float32Array) => {
+    const out = new Float32Array(a.length);
+    for (let i = 0; i < a.length; i++) out[i] = a[i]! * b[i]!;
+    return out;
+  };
   const [R, G, B] = guide;
   const [mR, mG, mB, mP] = [mean(R), mean(G), mean(B), mean(p)];
   const [mRP, mGP, mBP] = [mean(mul(R, p)), mean(mul(G, p)), mean(mul(B, p))];
@@ -131,29 +135,52 @@ function planes(raw: RawImage): [Float32Array, Float32Array, Float32Array] {
   return out;
 }
 
-/** The mask refined against the photo (both at the photo's size). */
-export async function refineGuided(photo: RawImage, mask: Mask, opts: GuidedOptions = GUIDED_DEFAULTS): Promise<Mask> {
+/**
+ * Largest side the refinement works at: ISNet's own mask is 1024², and above it the full-size
+ * loops cost more than they show (1920×1280: 250–300 ms at full size).
+ */
+const MAX_WORK_SIDE = 1024;
+
+const rawMask = (m: Mask): RawImage => ({ data: Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength), width: m.width, height: m.height, channels: 1 });
+
+async function resized(raw: RawImage, width: number, height: number): Promise<Buffer> {
+  const pipeline = sharpFromRaw(raw).resize(width, height, { fit: 'fill', kernel: 'linear' });
+  return (raw.channels === 1 ? pipeline.toColourspace('b-w') : pipeline.removeAlpha()).raw().toBuffer();
+}
+
+/** The refinement at the working size: fit at 1/subsample, upsample the coefficients, apply them to the photo. */
+async function refineAt(photo: RawImage, mask: Mask, opts: GuidedOptions): Promise<Mask> {
   const { width: w, height: h } = mask;
   const sw = Math.max(1, Math.round(w / opts.subsample));
   const sh = Math.max(1, Math.round(h / opts.subsample));
-  const small = await sharpFromRaw(photo).removeAlpha().resize(sw, sh, { fit: 'fill', kernel: 'linear' }).raw().toBuffer();
-  const maskRaw: RawImage = { data: Buffer.from(mask.data.buffer, mask.data.byteOffset, mask.data.byteLength), width: w, height: h, channels: 1 };
-  const smallMask = await sharpFromRaw(maskRaw).resize(sw, sh, { fit: 'fill', kernel: 'linear' }).toColourspace('b-w').raw().toBuffer();
-  const guide = planes({ data: small, width: sw, height: sh, channels: 3 });
-  const p = Float32Array.from(smallMask, (v) => v / 255);
+  const guide = planes({ data: await resized(photo, sw, sh), width: sw, height: sh, channels: 3 });
+  const p = Float32Array.from(await resized(rawMask(mask), sw, sh), (v) => v / 255);
   await yieldToLoop();
   const coef = guidedCoefficients(guide, p, sw, sh, Math.max(1, Math.round(opts.radius / opts.subsample)), opts.eps);
-  const planesUp: Float32Array[] = [];
+  const up: Float32Array[] = [];
   for (const c of coef) {
     await yieldToLoop();
-    planesUp.push(upsample(c, sw, sh, w, h));
+    up.push(upsample(c, sw, sh, w, h));
   }
   await yieldToLoop();
-  const [aR, aG, aB, b] = planesUp as [Float32Array, Float32Array, Float32Array, Float32Array];
+  const [aR, aG, aB, b] = up as [Float32Array, Float32Array, Float32Array, Float32Array];
   const data = new Uint8Array(w * h);
   for (let i = 0, q = 0; i < data.length; i++, q += photo.channels) {
     const v = (aR[i]! * photo.data[q]! + aG[i]! * photo.data[q + 1]! + aB[i]! * photo.data[q + 2]!) / 255 + b[i]!;
     data[i] = Math.round(Math.min(1, Math.max(0, v)) * 255);
   }
   return { data, width: w, height: h };
+}
+
+/**
+ * The mask refined against the photo (both at the photo's size). Larger photos are refined at
+ * MAX_WORK_SIDE and the refined mask stretched back in libvips; `radius` is in the working size's pixels.
+ */
+export async function refineGuided(photo: RawImage, mask: Mask, opts: GuidedOptions = GUIDED_DEFAULTS): Promise<Mask> {
+  const { width: w, height: h } = mask;
+  const scale = Math.min(1, MAX_WORK_SIDE / Math.max(w, h));
+  if (scale === 1) return refineAt(photo, mask, opts);
+  const [ww, wh] = [Math.max(1, Math.round(w * scale)), Math.max(1, Math.round(h * scale))];
+  const small = await refineAt({ data: await resized(photo, ww, wh), width: ww, height: wh, channels: 3 }, { data: await resized(rawMask(mask), ww, wh), width: ww, height: wh }, opts);
+  return { data: await resized(rawMask(small), w, h), width: w, height: h };
 }
