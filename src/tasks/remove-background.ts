@@ -68,6 +68,18 @@ export const RemoveBackgroundOptions = z
      * its edge follows the photo's (hair, soft focus) rather than the model's 1024² outline. Default 'none'.
      */
     refine: z.enum(['none', 'guided']).default('none'),
+    /**
+     * rembg's alpha matting: a trimap from the mask (above foregroundThreshold sure subject, below
+     * backgroundThreshold sure background, both eroded by erodeSize), then a closed-form matting
+     * solve for the band between. Slow (seconds on large photos); off unless given.
+     */
+    alphaMatting: z
+      .strictObject({
+        foregroundThreshold: z.number().int().min(0).max(255).default(240),
+        backgroundThreshold: z.number().int().min(0).max(255).default(10),
+        erodeSize: z.number().int().min(0).max(100).default(10),
+      })
+      .optional(),
     /** rembg's post_process_mask: an opening, a 5×5 Gaussian and a hard cut at 127 give a clean binary mask. Default false. */
     postProcessMask: z.boolean().default(false),
     /** Trim the result to the subject's bounding box. An image with no subject is returned uncropped. Default false. */
@@ -150,6 +162,7 @@ async function removeBackground(image: ValidatedImage, opts: RemoveBackgroundOpt
   const t2 = performance.now();
   const alpha = await finishMask(mask, rgba.width, rgba.height, {
     ...opts.postProcessing, binarize: opts.postProcessMask, alphaThreshold: opts.alphaThreshold, ...(opts.refine === 'guided' || spec.refine ? { guide: rgba } : {}),
+    ...(opts.alphaMatting ? { matting: { photo: rgba, options: opts.alphaMatting } } : {}),
   });
   const result = await compose(rgba, alpha, image, opts);
   const t3 = performance.now();

@@ -98,12 +98,12 @@ describe('rembg-compatible POST /api/remove', () => {
     assert.ok(Math.abs(a - 176) <= 3, `alpha 0.376 over 0.502 is 0.690 (176), got ${a}`);
   });
 
-  test('parameters sent as query parameters work on POST too; a=true and out-of-range values are refused', async () => {
+  test('parameters sent as query parameters work on POST too; a=true runs the matting; out-of-range values are refused', async () => {
     const viaQuery = await pixels(await post(app, {}, '?om=true&model=isnet-general'));
     assert.equal(viaQuery.info.channels, 1);
-    const matting = await errorCode(await post(app, { a: 'true' }));
-    assert.equal(matting.code, 'INVALID_OPTIONS');
-    assert.match(matting.message, /Alpha matting \(a=true\) is not supported yet/);
+    // The tiny model's mask (159 / 96) is neither sure subject (> af) nor sure background (< ab): all unknown, nothing to pin it, so 0.5.
+    const matted = await pixels(await post(app, { a: 'true', om: 'true', af: '200', ab: '50', ae: '3' }));
+    assert.ok([5, 35].every((x) => Math.abs(matted.at(x, 10)[0]! - 128) <= 1), `matte ${matted.at(5, 10)} ${matted.at(35, 10)}`);
     assert.equal((await errorCode(await post(app, { af: '300' }))).code, 'INVALID_OPTIONS');
     assert.equal((await errorCode(await post(app, {}, '?bgc=red'))).code, 'INVALID_OPTIONS');
     const noFile = await fetch(`${app.url}/api/remove`, { method: 'POST', body: new FormData() });

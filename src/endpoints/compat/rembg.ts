@@ -65,16 +65,13 @@ function params(req: Request, fields: unknown): RembgParams {
   const query = Object.fromEntries(Object.entries(req.query).filter(([, v]) => typeof v === 'string').map(([k, v]) => [k, coerceField(v as string)]));
   const raw = { ...query, ...(fields as Record<string, unknown>) };
   delete raw.url;
-  const p = parseWith(RembgParams, raw, { code: 'INVALID_OPTIONS', what: 'rembg parameters' });
-  if (p.a) {
-    throw new AppError('INVALID_OPTIONS', 'Alpha matting (a=true) is not supported yet; omit a (af, ab and ae only apply with it).', { details: { parameter: 'a' } });
-  }
-  return p;
+  return parseWith(RembgParams, raw, { code: 'INVALID_OPTIONS', what: 'rembg parameters' });
 }
 
 async function removeAndSend(deps: RembgDeps, req: Request, res: Response, image: ValidatedImage, p: RembgParams): Promise<void> {
   const options = parseOptions(removeBackgroundTask.options, {
     model: p.model, returnMask: p.om, postProcessMask: p.ppm, outputFormat: 'png', ...(p.bgc ? { bgColor: p.bgc } : {}),
+    ...(p.a ? { alphaMatting: { foregroundThreshold: p.af, backgroundThreshold: p.ab, erodeSize: p.ae } } : {}),
   });
   const result = await runGated(deps, req, res, removeBackgroundTask, image, options);
   if (res.headersSent || result.kind !== 'image') return;

@@ -4,6 +4,7 @@ import { float32, type TensorLike } from '../../models/tensor.js';
 import type { RawImage } from '../../image/raw.js';
 import { binarizeMask } from './binarize.js';
 import { refineGuided } from './guided.js';
+import { alphaMatte, type AlphaMattingOptions } from './matting.js';
 import type { SegmentationModelSpec } from './models.js';
 
 /** A one-channel 8-bit mask, row-major; 255 = subject. */
@@ -26,6 +27,8 @@ export interface MaskPostProcessing {
   binarize?: boolean;
   /** Refine the stretched mask against this photo (the guided filter, guided.ts). */
   guide?: RawImage;
+  /** Replace the mask's uncertain band by a matting solve against this photo (matting.ts). */
+  matting?: { photo: RawImage; options: AlphaMattingOptions };
   smoothEdges: boolean;
   featherRadius: number;
   /** 0..1; undefined keeps the soft mask. */
@@ -95,6 +98,7 @@ export async function finishMask(mask: Mask, width: number, height: number, post
   let out = await resizeMask(mask, width, height);
   if (post.binarize) out = binarizeMask(out);
   if (post.guide) out = await refineGuided(post.guide, out);
+  if (post.matting) out = await alphaMatte(post.matting.photo, out, post.matting.options);
   if (post.alphaThreshold !== undefined) out = thresholdMask(out, post.alphaThreshold);
   const scale = Math.max(width / mask.width, height / mask.height);
   const sigma = blurSigma(post, scale);
