@@ -1,5 +1,7 @@
-import { sharpFromRaw, type RawImage } from '../../image/raw.js';
+import type { RawImage } from '../../image/raw.js';
+import { maskAsRaw } from './composite.js';
 import type { Mask } from './mask.js';
+import { atWorkSize, resizeLinear, yieldToLoop } from './work-size.js';
 
 /**
  * Edge-aware matte refinement: He, Sun and Tang's colour guided filter, in its fast form (He and
@@ -124,9 +126,6 @@ function upsample(src: Float32Array, sw: number, sh: number, w: number, h: numbe
   return out;
 }
 
-/** Lets other requests (and /health) run between the long synchronous steps. */
-const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-
 /** Interleaved 8-bit RGB(A) → three 0..1 planes. */
 function planes(raw: RawImage): [Float32Array, Float32Array, Float32Array] {
   const n = raw.width * raw.height;
@@ -135,26 +134,13 @@ function planes(raw: RawImage): [Float32Array, Float32Array, Float32Array] {
   return out;
 }
 
-/**
- * Largest side the refinement works at: ISNet's own mask is 1024², and above it the full-size
- * loops cost more than they show (1920×1280: 250–300 ms at full size).
- */
-const MAX_WORK_SIDE = 1024;
-
-const rawMask = (m: Mask): RawImage => ({ data: Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength), width: m.width, height: m.height, channels: 1 });
-
-async function resized(raw: RawImage, width: number, height: number): Promise<Buffer> {
-  const pipeline = sharpFromRaw(raw).resize(width, height, { fit: 'fill', kernel: 'linear' });
-  return (raw.channels === 1 ? pipeline.toColourspace('b-w') : pipeline.removeAlpha()).raw().toBuffer();
-}
-
 /** The refinement at the working size: fit at 1/subsample, upsample the coefficients, apply them to the photo. */
 async function refineAt(photo: RawImage, mask: Mask, opts: GuidedOptions): Promise<Mask> {
   const { width: w, height: h } = mask;
   const sw = Math.max(1, Math.round(w / opts.subsample));
   const sh = Math.max(1, Math.round(h / opts.subsample));
-  const guide = planes({ data: await resized(photo, sw, sh), width: sw, height: sh, channels: 3 });
-  const p = Float32Array.from(await resized(rawMask(mask), sw, sh), (v) => v / 255);
+  const guide = planes({ data: await resizeLinear(photo, sw, sh), width: sw, height: sh, channels: 3 });
+  const p = Float32Array.from(await resizeLinear(maskAsRaw(mask), sw, sh), (v) => v / 255);
   await yieldToLoop();
   const coef = guidedCoefficients(guide, p, sw, sh, Math.max(1, Math.round(opts.radius / opts.subsample)), opts.eps);
   const up: Float32Array[] = [];
@@ -172,15 +158,7 @@ async function refineAt(photo: RawImage, mask: Mask, opts: GuidedOptions): Promi
   return { data, width: w, height: h };
 }
 
-/**
- * The mask refined against the photo (both at the photo's size). Larger photos are refined at
- * MAX_WORK_SIDE and the refined mask stretched back in libvips; `radius` is in the working size's pixels.
- */
-export async function refineGuided(photo: RawImage, mask: Mask, opts: GuidedOptions = GUIDED_DEFAULTS): Promise<Mask> {
-  const { width: w, height: h } = mask;
-  const scale = Math.min(1, MAX_WORK_SIDE / Math.max(w, h));
-  if (scale === 1) return refineAt(photo, mask, opts);
-  const [ww, wh] = [Math.max(1, Math.round(w * scale)), Math.max(1, Math.round(h * scale))];
-  const small = await refineAt({ data: await resized(photo, ww, wh), width: ww, height: wh, channels: 3 }, { data: await resized(rawMask(mask), ww, wh), width: ww, height: wh }, opts);
-  return { data: await resized(rawMask(small), w, h), width: w, height: h };
+/** The mask refined against the photo (both at the photo's size; larger photos at MAX_WORK_SIDE). */
+export function refineGuided(photo: RawImage, mask: Mask, opts: GuidedOptions = GUIDED_DEFAULTS): Promise<Mask> {
+  return atWorkSize(photo, mask, (p, m) => refineAt(p, m, opts));
 }

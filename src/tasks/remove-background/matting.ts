@@ -1,5 +1,6 @@
-import { sharpFromRaw, type RawImage } from '../../image/raw.js';
+import type { RawImage } from '../../image/raw.js';
 import type { Mask } from './mask.js';
+import { atWorkSize, yieldToLoop } from './work-size.js';
 
 /**
  * rembg-style alpha matting: a trimap from the mask, then Levin, Lischinski and Weiss's closed-form
@@ -52,7 +53,6 @@ export function trimap(mask: Mask, o: AlphaMattingOptions): Uint8Array {
 
 /** ε of pymatting's cf_laplacian; windows are 3×3. */
 const EPS = 1e-7;
-const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 interface Windows {
   centres: Int32Array;
@@ -218,25 +218,10 @@ export async function solveAlpha(photo: RawImage, tri: Uint8Array, opts: { maxIt
   return alpha;
 }
 
-/** Largest side the solve works at; larger photos are matted there and the alpha stretched back. */
-const MAX_WORK_SIDE = 1024;
-
-/** The mask replaced by a matting solve in its uncertain band (both at the photo's size). */
-export async function alphaMatte(photo: RawImage, mask: Mask, o: AlphaMattingOptions): Promise<Mask> {
-  const { width: w, height: h } = mask;
-  const scale = Math.min(1, MAX_WORK_SIDE / Math.max(w, h));
-  const [ww, wh] = [Math.max(1, Math.round(w * scale)), Math.max(1, Math.round(h * scale))];
-  const shrink = async (raw: RawImage, grey: boolean) => {
-    if (scale === 1) return raw.data;
-    const pipeline = sharpFromRaw(raw).resize(ww, wh, { fit: 'fill', kernel: 'linear' });
-    return (grey ? pipeline.toColourspace('b-w') : pipeline.removeAlpha()).raw().toBuffer();
-  };
-  const maskRaw: RawImage = { data: Buffer.from(mask.data.buffer, mask.data.byteOffset, mask.data.byteLength), width: w, height: h, channels: 1 };
-  const small: Mask = { data: await shrink(maskRaw, true), width: ww, height: wh };
-  const work: RawImage = scale === 1 ? photo : { data: await shrink(photo, false), width: ww, height: wh, channels: 3 };
-  const alpha = await solveAlpha(work, trimap(small, { ...o, erodeSize: Math.max(1, Math.round(o.erodeSize * scale)) }));
-  const data = Buffer.from(Uint8Array.from(alpha, (a) => Math.round(a * 255)));
-  if (scale === 1) return { data, width: w, height: h };
-  const back = await sharpFromRaw({ data, width: ww, height: wh, channels: 1 }).resize(w, h, { fit: 'fill', kernel: 'linear' }).toColourspace('b-w').raw().toBuffer();
-  return { data: back, width: w, height: h };
+/** The mask replaced by a matting solve in its uncertain band (both at the photo's size; larger photos at MAX_WORK_SIDE). */
+export function alphaMatte(photo: RawImage, mask: Mask, o: AlphaMattingOptions): Promise<Mask> {
+  return atWorkSize(photo, mask, async (p, m, scale) => {
+    const alpha = await solveAlpha(p, trimap(m, { ...o, erodeSize: Math.max(1, Math.round(o.erodeSize * scale)) }));
+    return { data: Uint8Array.from(alpha, (a) => Math.round(a * 255)), width: m.width, height: m.height };
+  });
 }

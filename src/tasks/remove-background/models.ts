@@ -75,6 +75,17 @@ const U2NET = {
   maskScaling: 'minmax',
 } as const;
 
+/** Both MediaPipe segmenters as @vladmandic/human feeds them: RGB / 255, NHWC, always refined. */
+const MEDIAPIPE = {
+  inputName: 'input_1',
+  mean: [0, 0, 0],
+  std: UNIT,
+  stretchToMax: false,
+  maskScaling: 'clamp',
+  layout: 'NHWC',
+  refine: true,
+} as const;
+
 export const SEGMENTATION_MODELS = {
   'isnet-general': IMGLY_ISNET,
   'isnet-general-small': IMGLY_ISNET,
@@ -96,31 +107,10 @@ export const SEGMENTATION_MODELS = {
     stretchToMax: false,
     maskScaling: 'minmax',
   },
-  /** MediaPipe selfie segmentation as @vladmandic/human feeds it: RGB / 255, NHWC, a sigmoid mask. */
-  'mediapipe-selfie': {
-    inputName: 'input_1',
-    outputName: 'activation_10',
-    inputSize: [256, 256],
-    mean: [0, 0, 0],
-    std: UNIT,
-    stretchToMax: false,
-    maskScaling: 'clamp',
-    layout: 'NHWC',
-    refine: true,
-  },
-  /** MediaPipe Meet (landscape): the same input scaling, background/foreground logits out. */
-  'mediapipe-meet': {
-    inputName: 'input_1',
-    outputName: 'segment',
-    inputSize: [144, 256],
-    mean: [0, 0, 0],
-    std: UNIT,
-    stretchToMax: false,
-    maskScaling: 'clamp',
-    layout: 'NHWC',
-    output: 'two-class-logits',
-    refine: true,
-  },
+  /** MediaPipe selfie segmentation: a sigmoid mask. */
+  'mediapipe-selfie': { ...MEDIAPIPE, outputName: 'activation_10', inputSize: [256, 256] },
+  /** MediaPipe Meet (landscape): background/foreground logits. */
+  'mediapipe-meet': { ...MEDIAPIPE, outputName: 'segment', inputSize: [144, 256], output: 'two-class-logits' },
 } as const satisfies Record<string, SegmentationModelSpec>;
 
 export type SegmentationModelId = keyof typeof SEGMENTATION_MODELS;
