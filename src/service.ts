@@ -23,6 +23,7 @@ import { removeBackgroundTask } from './tasks/remove-background.js';
 import { upscaleTask } from './tasks/upscale.js';
 import { faceAnalyzeTask, faceDetectTask } from './tasks/face-detect.js';
 import { detectObjectsTask } from './tasks/detect-objects.js';
+import { estimateDepthTask } from './tasks/estimate-depth.js';
 import { VramScheduler } from './vram/scheduler.js';
 import { zoneBudgets } from './vram/zones.js';
 
@@ -82,7 +83,7 @@ export async function startService(config: Config, logger: Logger, opts: Service
   config = { ...config, DEVICE: device.primary === 'cpu' ? 'cpu' : 'cuda' };
   const db = openDatabase(path.join(config.DATA_DIR, 'fotofun.db'));
   const { store, scheduler, manager } = buildModels(config, logger, db, manifest, device);
-  const tasks: TaskRegistry = createTaskRegistry([removeBackgroundTask, upscaleTask, faceDetectTask, faceAnalyzeTask, detectObjectsTask]);
+  const tasks: TaskRegistry = createTaskRegistry([removeBackgroundTask, upscaleTask, faceDetectTask, faceAnalyzeTask, detectObjectsTask, estimateDepthTask]);
   const queue = new JobQueue({ db, dataDir: config.DATA_DIR, tasks, runner: manager, config, logger: logger.child({ component: 'jobs' }) });
   let ready = false;
   let reason = 'pulling default models';

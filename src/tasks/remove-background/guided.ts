@@ -1,4 +1,5 @@
 import type { RawImage } from '../../image/raw.js';
+import { resamplePlane } from '../../image/resample.js';
 import { maskAsRaw } from './composite.js';
 import type { Mask } from './mask.js';
 import { atWorkSize, resizeLinear, yieldToLoop } from './work-size.js';
@@ -103,29 +104,6 @@ export function guidedCoefficients(guide: [Float32Array, Float32Array, Float32Ar
   return [mean(aR), mean(aG), mean(aB), mean(b)];
 }
 
-/** Half-pixel bilinear upsampling of a plane, edge-clamped. */
-function upsample(src: Float32Array, sw: number, sh: number, w: number, h: number): Float32Array {
-  const out = new Float32Array(w * h);
-  const fx = sw / w;
-  const fy = sh / h;
-  for (let y = 0; y < h; y++) {
-    const sy = Math.min(Math.max((y + 0.5) * fy - 0.5, 0), sh - 1);
-    const y0 = Math.floor(sy);
-    const y1 = Math.min(y0 + 1, sh - 1);
-    const ty = sy - y0;
-    for (let x = 0; x < w; x++) {
-      const sx = Math.min(Math.max((x + 0.5) * fx - 0.5, 0), sw - 1);
-      const x0 = Math.floor(sx);
-      const x1 = Math.min(x0 + 1, sw - 1);
-      const tx = sx - x0;
-      const top = src[y0 * sw + x0]! + (src[y0 * sw + x1]! - src[y0 * sw + x0]!) * tx;
-      const bottom = src[y1 * sw + x0]! + (src[y1 * sw + x1]! - src[y1 * sw + x0]!) * tx;
-      out[y * w + x] = top + (bottom - top) * ty;
-    }
-  }
-  return out;
-}
-
 /** Interleaved 8-bit RGB(A) → three 0..1 planes. */
 function planes(raw: RawImage): [Float32Array, Float32Array, Float32Array] {
   const n = raw.width * raw.height;
@@ -146,7 +124,7 @@ async function refineAt(photo: RawImage, mask: Mask, opts: GuidedOptions): Promi
   const up: Float32Array[] = [];
   for (const c of coef) {
     await yieldToLoop();
-    up.push(upsample(c, sw, sh, w, h));
+    up.push(resamplePlane(c, sw, sh, w, h));
   }
   await yieldToLoop();
   const [aR, aG, aB, b] = up as [Float32Array, Float32Array, Float32Array, Float32Array];
