@@ -292,3 +292,74 @@ describe('TF.js graph → ONNX, op by op against TF semantics', () => {
     assert.deepEqual(convertTfjsToOnnx(json, shards, 'd'), convertTfjsToOnnx(json, shards, 'd'));
   });
 });
+
+describe('TF.js graph → ONNX, the ops beyond the shipped models', () => {
+  test('RealDiv, Maximum, Minimum, Tanh and Prelu elementwise; Greater and Less as booleans cast to float', async () => {
+    const x = rand([2, 3], 40, -2, 2);
+    const g = new TfjsGraph();
+    g.input('x', x.shape);
+    g.const('k', [3], [0.5, -1, 2]);
+    g.op('RealDiv', 'div', ['x', 'k']);
+    g.op('Maximum', 'max', ['x', 'k']);
+    g.op('Minimum', 'min', ['x', 'k']);
+    g.op('Tanh', 'tanh', ['x']);
+    g.op('Prelu', 'prelu', ['x', 'k']);
+    g.op('Greater', 'gt', ['x', 'k']);
+    g.op('Cast', 'gtf', ['gt'], { SrcT: attr.type('DT_BOOL'), DstT: attr.type('DT_FLOAT') });
+    g.op('Less', 'lt', ['x', 'k']);
+    g.op('Cast', 'ltf', ['lt'], { SrcT: attr.type('DT_BOOL'), DstT: attr.type('DT_FLOAT') });
+    const out = await convertAndRun(g, ['div', 'max', 'min', 'tanh', 'prelu', 'gtf', 'ltf'], { x });
+    const k = R.tensor([3], [0.5, -1, 2]);
+    assertClose(out.div, R.binary(x, k, (a, b) => a / b));
+    assertClose(out.max, R.binary(x, k, Math.max), 0);
+    assertClose(out.min, R.binary(x, k, Math.min), 0);
+    assertClose(out.tanh, R.map(x, Math.tanh));
+    assertClose(out.prelu, R.binary(x, k, (a, b) => (a < 0 ? a * b : a)));
+    assertClose(out.gtf, R.binary(x, k, (a, b) => (a > b ? 1 : 0)), 0);
+    assertClose(out.ltf, R.binary(x, k, (a, b) => (a < b ? 1 : 0)), 0);
+  });
+
+  test('Squeeze with and without squeeze_dims, Split into equal parts, Sum and Max reductions', async () => {
+    const x = rand([1, 4, 1, 6], 41);
+    const g = new TfjsGraph();
+    g.input('x', x.shape);
+    g.op('Squeeze', 'sq', ['x'], { squeeze_dims: attr.ints([2]) });
+    g.op('Squeeze', 'sqall', ['x'], { squeeze_dims: attr.ints([]) });
+    g.const('dim', [], [3], { int: true });
+    g.op('Split', 'split', ['dim', 'x'], { num_split: attr.i(3) });
+    g.const('axes', [1], [3], { int: true });
+    g.op('Sum', 'sum', ['x', 'axes'], { keep_dims: attr.b(false) });
+    g.op('Max', 'rmax', ['x', 'axes'], { keep_dims: attr.b(true) });
+    const out = await convertAndRun(g, ['sq', 'sqall', 'split', 'split:2', 'sum', 'rmax'], { x });
+    assertClose(out.sq, { ...x, shape: [1, 4, 6] }, 0);
+    assertClose(out.sqall, { ...x, shape: [4, 6] }, 0);
+    assertClose(out.split, R.sliceAxis(x, 3, 0, 2), 0);
+    assertClose(out['split:2'], R.sliceAxis(x, 3, 4, 2), 0);
+    assertClose(out.sum, R.reduce(x, [3], false, 'sum'));
+    assertClose(out.rmax, R.reduce(x, [3], true, 'max'), 0);
+  });
+
+  for (const [act, activation, extra] of [
+    ['LeakyRelu', (v: number) => (v < 0 ? 0.3 * v : v), { leakyrelu_alpha: attr.f(0.3) }],
+    ['Sigmoid', (v: number) => 1 / (1 + Math.exp(-v)), {}],
+    ['Elu', (v: number) => (v < 0 ? Math.exp(v) - 1 : v), {}],
+  ] as const) {
+    test(`_FusedConv2D [BiasAdd, ${act}] applies the activation after the bias`, async () => {
+      const x = rand([1, 4, 5, 2], 42);
+      const f = rand([3, 3, 2, 3], 43);
+      const b = rand([3], 44);
+      const got = await single('_FusedConv2D', x, [{ name: 'f', t: f }, { name: 'b', t: b }], { ...nhwc('SAME'), fused_ops: attr.strs(['BiasAdd', act]), num_args: attr.i(1), ...extra });
+      assertClose(got, R.map(R.binary(R.conv2d(x, f, { padding: 'SAME' }), b, (p, q) => p + q), activation));
+    });
+  }
+
+  test('_FusedConv2D [BiasAdd, Prelu] takes a per-channel slope as its second argument', async () => {
+    const x = rand([1, 4, 4, 2], 45);
+    const f = rand([1, 1, 2, 3], 46);
+    const b = rand([3], 47);
+    const slope = R.tensor([3], [0.1, 0.5, -0.25]);
+    const got = await single('_FusedConv2D', x, [{ name: 'f', t: f }, { name: 'b', t: b }, { name: 's', t: slope }], { ...nhwc('VALID'), fused_ops: attr.strs(['BiasAdd', 'Prelu']), num_args: attr.i(2) });
+    const y = R.binary(R.conv2d(x, f, { padding: 'VALID' }), b, (p, q) => p + q);
+    assertClose(got, R.binary(y, slope, (v, s) => (v < 0 ? v * s : v)));
+  });
+});
