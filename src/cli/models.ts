@@ -27,6 +27,8 @@ export function describeSource(source: Source): string {
       return source.url;
     case 'convert':
       return `${source.converter} → ONNX, from ${describeSource(source.from)}`;
+    case 'local':
+      return `operator export (${source.file})`;
   }
 }
 

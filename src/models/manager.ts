@@ -152,9 +152,11 @@ export class ModelManager implements ModelRunner {
   /** Verified weights for a session; missing ones are not fetched behind a request's back. */
   private async weightsFor(modelId: string): Promise<string> {
     if (this.opts.store.status(modelId) === 'missing') {
-      throw new AppError('MODEL_UNAVAILABLE', `Model ${modelId} is not downloaded: run \`npm run models -- pull ${modelId}\`, or POST /api/v1/models/${modelId}/load.`, {
-        details: { modelId },
-      });
+      const source = this.opts.store.spec(modelId).source;
+      const remedy = source.kind === 'local'
+        ? `it has no public download: ${source.export} Place it in MODEL_DIR as ${source.file}.`
+        : `run \`npm run models -- pull ${modelId}\`, or POST /api/v1/models/${modelId}/load.`;
+      throw new AppError('MODEL_UNAVAILABLE', `Model ${modelId} is not downloaded: ${remedy}`, { details: { modelId } });
     }
     return this.opts.store.ensure(modelId);
   }

@@ -55,6 +55,17 @@ const UrlSource = z
   });
 
 /**
+ * Weights with no public download we could name (they are exported from a training repository's
+ * checkpoints): the operator places `file` in MODEL_DIR, following `export`; it is then verified
+ * trust-on-first-use like a url source.
+ */
+const LocalSource = z.object({
+  kind: z.literal('local'),
+  file: FileName,
+  export: z.string().min(20),
+});
+
+/**
  * Graph rewrites after a conversion. `keep-outputs`: only these outputs, pruning what fed only the
  * others (onnxruntime computes every output whatever a run fetches). `split-concat-conv`: a Conv
  * over a channel Concat becomes a sum of Convs over its inputs (no concatenated tensor written).
@@ -81,7 +92,7 @@ const ConvertSource = z.object({
   size: Bytes.optional(),
 });
 
-export const SourceSchema = z.discriminatedUnion('kind', [NpmSource, NpmChunksSource, UrlSource, ConvertSource]);
+export const SourceSchema = z.discriminatedUnion('kind', [NpmSource, NpmChunksSource, UrlSource, ConvertSource, LocalSource]);
 
 const Dim = z.union([z.number().int().positive(), z.string().min(1)]);
 const TensorSchema = z.object({
@@ -106,7 +117,7 @@ const InputSchema = TensorSchema.extend({
 export const ModelSchema = z.object({
   id: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/, 'expects a lowercase id like face-detect'),
   task: z.string().min(1),
-  family: z.enum(['background', 'face', 'upscale', 'detection', 'ocr', 'depth', 'inpaint', 'restore']),
+  family: z.enum(['background', 'face', 'upscale', 'detection', 'ocr', 'depth', 'inpaint', 'restore', 'style']),
   zone: z.enum(['critical', 'high', 'flexible']),
   /** 0..100; among models of one zone, the higher stays resident longer. */
   priority: z.number().int().min(0).max(100),
@@ -145,6 +156,7 @@ export type NpmSourceSpec = z.infer<typeof NpmSource>;
 export type NpmChunksSourceSpec = z.infer<typeof NpmChunksSource>;
 export type UrlSourceSpec = z.infer<typeof UrlSource>;
 export type ConvertSourceSpec = z.infer<typeof ConvertSource>;
+export type LocalSourceSpec = z.infer<typeof LocalSource>;
 export type TensorSpec = z.infer<typeof TensorSchema>;
 export type InputContract = z.infer<typeof InputSchema>;
 export type ModelSpec = z.infer<typeof ModelSchema>;
@@ -167,6 +179,8 @@ export function sourceFiles(source: Source): StoredFile[] {
     case 'url':
     case 'convert':
       return [{ file: source.file, sha256: source.sha256, size: source.size }];
+    case 'local':
+      return [{ file: source.file }];
   }
 }
 

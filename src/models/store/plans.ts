@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ConvertSourceSpec, ModelSpec, NpmChunksSourceSpec, NpmSourceSpec, UrlSourceSpec } from '../manifest.js';
+import type { ConvertSourceSpec, LocalSourceSpec, ModelSpec, NpmChunksSourceSpec, NpmSourceSpec, UrlSourceSpec } from '../manifest.js';
 import type { ProgressListener } from '../progress.js';
 import { commitFile, tempPathFor, writeFileAtomic } from './atomic.js';
 import type { ConverterRegistry } from './converters.js';
@@ -43,7 +43,23 @@ export function planFetch(model: ModelSpec, ctx: PlanContext): FetchPlan {
       return urlPlan(model.id, s, ctx);
     case 'convert':
       return convertPlan(model.id, s, ctx);
+    case 'local':
+      return localPlan(model.id, s, ctx);
   }
+}
+
+/** Nothing to fetch: the pull fails saying how to make the file, and the store names where it goes. */
+function localPlan(id: string, s: LocalSourceSpec, ctx: PlanContext): FetchPlan {
+  return {
+    id,
+    what: `an operator export (${s.file})`,
+    prepare: async () => undefined,
+    complete: async () => {
+      if (fs.existsSync(path.join(ctx.modelDir, s.file))) return;
+      throw new Error(`${id} has no public download: ${s.export}`);
+    },
+    discard: async () => undefined,
+  };
 }
 
 const removeAll = (files: string[]) => Promise.all(files.map((f) => fs.promises.rm(f, { force: true }))).then(() => undefined);
