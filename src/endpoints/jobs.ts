@@ -22,7 +22,7 @@ export interface JobRouteDeps {
   clock?: Clock;
 }
 
-const JsonSubmit = z.object({
+const JsonSubmit = z.looseObject({
   operation: z.string().min(1, 'name the task, e.g. "remove-background"'),
   image: z.string().min(1, 'send the image as base64 or a data URL'),
   options: z.record(z.string(), z.unknown()).optional(),
@@ -41,24 +41,36 @@ const IdempotencyKey = z.string().regex(/^[\x21-\x7e]{1,255}$/, 'Idempotency-Key
 interface SubmitRequest {
   operation: string;
   image: ValidatedImage;
+  extras: Record<string, ValidatedImage>;
   options: unknown;
   webhookUrl?: string;
 }
 
-async function fromJson(req: Request, config: Config): Promise<SubmitRequest> {
+/** A multi-image task's further images ride beside `image` under their own names (`style`). */
+async function fromJson(req: Request, deps: JobRouteDeps): Promise<SubmitRequest> {
   const body = parseWith(JsonSubmit, req.body, { code: 'INVALID_REQUEST', what: 'job request' });
-  const image = await validateImage(decodeBase64Image(body.image, 'image'), intakeLimits(config));
-  return { operation: body.operation, image, options: body.options ?? {}, ...(body.webhookUrl ? { webhookUrl: body.webhookUrl } : {}) };
+  const limits = intakeLimits(deps.config);
+  const image = await validateImage(decodeBase64Image(body.image, 'image'), limits);
+  const extras: Record<string, ValidatedImage> = {};
+  for (const field of deps.queue.task(body.operation).images?.extra ?? []) {
+    const value = body[field];
+    if (value === undefined || value === null || value === '') continue;
+    if (typeof value !== 'string') throw new AppError('INVALID_REQUEST', `Field "${field}" must be a base64 string or a data URL.`, { details: { field } });
+    extras[field] = await validateImage(decodeBase64Image(value, field), limits);
+  }
+  return { operation: body.operation, image, extras, options: body.options ?? {}, ...(body.webhookUrl ? { webhookUrl: body.webhookUrl } : {}) };
 }
 
 /** Multipart or raw bodies: `operation` and `webhookUrl` arrive as form fields or query parameters. */
-async function fromIntake(req: Request, config: Config): Promise<SubmitRequest> {
-  const { images, options } = await readImageRequest(req, intakeLimits(config));
+async function fromIntake(req: Request, deps: JobRouteDeps): Promise<SubmitRequest> {
+  const extra = deps.queue.extraImageFields();
+  const { images, options } = await readImageRequest(req, { ...intakeLimits(deps.config), imageFields: ['image', ...extra], optionalFields: extra });
   const { operation, webhookUrl, ...rest } = options as Record<string, unknown>;
   if (typeof operation !== 'string' || operation === '') {
     throw new AppError('INVALID_REQUEST', 'Name the task in an "operation" field (or ?operation=), e.g. "remove-background".');
   }
-  return { operation, image: images.image as ValidatedImage, options: rest, ...(typeof webhookUrl === 'string' ? { webhookUrl } : {}) };
+  const { image, ...extras } = images;
+  return { operation, image: image!, extras, options: rest, ...(typeof webhookUrl === 'string' ? { webhookUrl } : {}) };
 }
 
 /** The Idempotency-Key header, checked: task routes handing off to a job use this too. */
@@ -78,7 +90,7 @@ export function jobRoutes(deps: JobRouteDeps): Router {
   const json = express.json({ limit: Math.ceil((config.MAX_FILE_SIZE * 4) / 3) + 64 * 1024, type: ['application/json', 'application/*+json'] });
 
   router.post('/', json, async (req, res) => {
-    const input = req.is(['application/json', 'application/*+json']) ? await fromJson(req, config) : await fromIntake(req, config);
+    const input = req.is(['application/json', 'application/*+json']) ? await fromJson(req, deps) : await fromIntake(req, deps);
     const key = idempotencyKey(req);
     const { job, created } = await queue.submit({ owner: requestOwner(res), ...input, ...(key ? { idempotencyKey: key } : {}) });
     res.setHeader('Location', job.links.self);

@@ -16,7 +16,7 @@ import type { ModelRunner } from '../models/runner.js';
 import { parseOptions } from '../tasks/options.js';
 import { FALLBACK_HEADER, fallbackHeaderValue, runTask } from '../tasks/fallback.js';
 import type { TaskRegistry } from '../tasks/registry.js';
-import type { TaskContext, TaskDefinition, TaskResult } from '../tasks/types.js';
+import type { TaskContext, TaskDefinition, TaskImageFields, TaskResult } from '../tasks/types.js';
 
 /** What the task routes need of the job queue to hand a request off as an async job. */
 export interface AsyncSubmitter {
@@ -38,8 +38,9 @@ function wantsAsync(req: Request): boolean {
 
 type RunDeps = Pick<TaskRouteDeps, 'config' | 'runner' | 'gate'>;
 
-function contextFor(deps: RunDeps, req: Request, res: Response): TaskContext {
+function contextFor(deps: RunDeps, req: Request, res: Response, images: TaskInput['extras']): TaskContext {
   return {
+    images,
     runner: deps.runner,
     config: deps.config,
     logger: req.log,
@@ -49,23 +50,46 @@ function contextFor(deps: RunDeps, req: Request, res: Response): TaskContext {
   };
 }
 
-async function readTaskInput(deps: TaskRouteDeps, req: Request, task: TaskDefinition) {
-  const { images, options } = await readImageRequest(req, intakeLimits(deps.config));
-  const image = images.image;
-  if (!image) throw new AppError('INVALID_REQUEST', 'The request has no image: send it as the "image" field.');
-  // The raw options go to a job (the worker parses them when it runs); parsing now fails fast.
-  return { image, raw: options, options: parseOptions(task.options, options) };
+export interface TaskInput {
+  image: ValidatedImage;
+  /** The further images of a multi-image task, by field (TaskDefinition.images.extra). */
+  extras: Record<string, ValidatedImage>;
+  /** As sent: a job parses them again when it runs. */
+  raw: unknown;
+  options: unknown;
 }
 
-async function submitAsync(deps: TaskRouteDeps, req: Request, res: Response, task: TaskDefinition, image: ValidatedImage, options: unknown) {
+/** The main image is the first of `main` present; sending it under two names is refused as ambiguous. */
+function pickImages(fields: TaskImageFields, images: Record<string, ValidatedImage>): Pick<TaskInput, 'image' | 'extras'> {
+  const given = fields.main.filter((f) => images[f]);
+  if (given.length === 0) {
+    throw new AppError('INVALID_REQUEST', `The request has no image: send it as ${fields.main.map((f) => `"${f}"`).join(' or ')}.`, { details: { field: fields.main[0] } });
+  }
+  if (given.length > 1) throw new AppError('INVALID_REQUEST', `Send the image once, as ${given.map((f) => `"${f}"`).join(' or ')}, not both.`, { details: { fields: given } });
+  const extras = Object.fromEntries(fields.extra.flatMap((f) => (images[f] ? [[f, images[f]] as const] : [])));
+  return { image: images[given[0]!]!, extras };
+}
+
+export async function readTaskInput(config: Config, req: Request, task: TaskDefinition): Promise<TaskInput> {
+  const fields = task.images;
+  const names = fields ? [...fields.main, ...fields.extra] : undefined;
+  const limits = { ...intakeLimits(config), ...(names ? { imageFields: names, optionalFields: names } : {}) };
+  const { images, options } = await readImageRequest(req, limits);
+  const picked = fields ? pickImages(fields, images) : { image: images.image!, extras: {} };
+  // Parsing now fails fast; a job parses the raw options again when it runs.
+  return { ...picked, raw: options, options: parseOptions(task.options, options) };
+}
+
+async function submitAsync(deps: TaskRouteDeps, req: Request, res: Response, task: TaskDefinition, input: TaskInput) {
   if (!deps.jobs) throw new AppError('INVALID_REQUEST', 'Async jobs are not enabled on this server.');
   const webhook = req.get('x-webhook-url');
   const key = idempotencyKey(req);
   const { job, created } = await deps.jobs.submit({
     owner: requestOwner(res),
     operation: task.name,
-    image,
-    options,
+    image: input.image,
+    extras: input.extras,
+    options: input.raw,
     ...(webhook ? { webhookUrl: webhook } : {}),
     ...(key ? { idempotencyKey: key } : {}),
   });
@@ -96,8 +120,9 @@ function renderBinary(res: Response, task: TaskDefinition, result: TaskResult): 
 }
 
 /** Runs a task in an overload-gate slot; a model fallback is announced in a response header. */
-export async function runGated(deps: RunDeps, req: Request, res: Response, task: TaskDefinition, image: ValidatedImage, options: unknown) {
-  const { result, fallback } = await deps.gate.run(res.locals.signal as AbortSignal | undefined, () => runTask(task, image, options, contextFor(deps, req, res)));
+export async function runGated(deps: RunDeps, req: Request, res: Response, task: TaskDefinition, input: Pick<TaskInput, 'image' | 'extras' | 'options'>) {
+  const ctx = contextFor(deps, req, res, input.extras);
+  const { result, fallback } = await deps.gate.run(res.locals.signal as AbortSignal | undefined, () => runTask(task, input.image, input.options, ctx));
   if (fallback && !res.headersSent) res.setHeader(FALLBACK_HEADER, fallbackHeaderValue(fallback));
   return result;
 }
@@ -112,15 +137,14 @@ export function taskRoutes(deps: TaskRouteDeps): Router {
   for (const task of deps.tasks.list()) {
     // Express 5 hands a rejected handler promise to the error handler.
     router.post(`/api/v1/${task.route}`, timed, async (req, res) => {
-      const { image, raw, options } = await readTaskInput(deps, req, task);
-      if (wantsAsync(req)) return submitAsync(deps, req, res, task, image, raw);
-      const result = await runGated(deps, req, res, task, image, options);
+      const input = await readTaskInput(deps.config, req, task);
+      if (wantsAsync(req)) return submitAsync(deps, req, res, task, input);
+      const result = await runGated(deps, req, res, task, input);
       if (!res.headersSent) renderJson(res, result);
     });
     if (!task.shortRoute) continue;
     router.post(`/v1/${task.shortRoute}`, timed, async (req, res) => {
-      const { image, options } = await readTaskInput(deps, req, task);
-      const result = await runGated(deps, req, res, task, image, options);
+      const result = await runGated(deps, req, res, task, await readTaskInput(deps.config, req, task));
       if (!res.headersSent) renderBinary(res, task, result);
     });
   }

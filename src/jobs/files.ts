@@ -17,16 +17,17 @@ export class JobFiles {
     return path.join(this.root, id);
   }
 
-  inputPath(id: string): string {
-    return path.join(this.dir(id), 'input');
+  /** The main input is `input`; a multi-image task's further ones are `input.<field>`. */
+  inputPath(id: string, field?: string): string {
+    return path.join(this.dir(id), field ? `input.${field}` : 'input');
   }
 
   resultPath(id: string): string {
     return path.join(this.dir(id), 'result');
   }
 
-  async writeInput(id: string, bytes: Buffer): Promise<string> {
-    return this.writeDurably(this.inputPath(id), bytes);
+  async writeInput(id: string, bytes: Buffer, field?: string): Promise<string> {
+    return this.writeDurably(this.inputPath(id, field), bytes);
   }
 
   async writeResult(id: string, bytes: Buffer): Promise<string> {

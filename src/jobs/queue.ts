@@ -6,6 +6,7 @@ import { AppError } from '../errors.js';
 import type { ValidatedImage } from '../image/types.js';
 import type { ModelRunner } from '../models/runner.js';
 import { parseOptions } from '../tasks/options.js';
+import type { TaskDefinition } from '../tasks/types.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { TypedEmitter, type JobQueueEvents } from './events.js';
 import { JobFiles } from './files.js';
@@ -16,7 +17,7 @@ import { sweepOnce, type SweepStats } from './sweeper.js';
 import { jobLinks, jobView, type JobView } from './view.js';
 import { WebhookDispatcher } from './webhooks.js';
 import { parseWebhookUrl, resolveWebhookTarget, type LookupAll } from './webhook-target.js';
-import { progressThrottle, runJobTask, storeResult, type InputMeta, type StoredResult, type TaskLookup } from './worker.js';
+import { imageMeta, progressThrottle, runJobTask, storeResult, type InputMeta, type StoredResult, type TaskLookup } from './worker.js';
 
 export interface JobQueueOptions {
   db: Db;
@@ -38,6 +39,8 @@ export interface SubmitInput {
   owner: string;
   operation: string;
   image: ValidatedImage;
+  /** A multi-image task's further images by field (style transfer's "style"), stored beside the input. */
+  extras?: Record<string, ValidatedImage>;
   options: unknown;
   webhookUrl?: string;
   idempotencyKey?: string;
@@ -67,10 +70,13 @@ function stableJson(value: unknown): string {
 }
 
 function requestHash(input: SubmitInput): string {
-  return createHash('sha256')
+  const hash = createHash('sha256')
     .update(`${input.operation}\0${stableJson(input.options ?? {})}\0${input.webhookUrl ?? ''}\0`)
-    .update(input.image.buffer)
-    .digest('hex');
+    .update(input.image.buffer);
+  for (const [field, image] of Object.entries(input.extras ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
+    hash.update(`\0${field}\0`).update(image.buffer);
+  }
+  return hash.digest('hex');
 }
 
 /**
@@ -122,9 +128,23 @@ export class JobQueue extends TypedEmitter<JobQueueEvents> {
     this.pump();
   }
 
+  /** The task an operation names; an unknown one is a 400 listing the valid operations. */
+  task(operation: string): TaskDefinition {
+    return this.o.tasks.get(operation);
+  }
+
+  /** Every further image field some task takes (style transfer's "style"), for reading a job request before its operation is known. */
+  extraImageFields(): string[] {
+    return [...new Set(this.o.tasks.list().flatMap((t) => t.images?.extra ?? []))];
+  }
+
   async submit(input: SubmitInput): Promise<{ job: JobView; created: boolean }> {
     const task = this.o.tasks.get(input.operation);
     parseOptions(task.options, input.options);
+    const unexpected = Object.keys(input.extras ?? {}).filter((f) => !task.images?.extra.includes(f));
+    if (unexpected.length) {
+      throw new AppError('INVALID_REQUEST', `Operation ${task.name} takes no "${unexpected[0]}" image.`, { details: { field: unexpected[0] } });
+    }
     if (input.webhookUrl !== undefined) await this.checkWebhook(input.webhookUrl);
     // Only an Idempotency-Key needs the request's fingerprint; hashing a 50 MB image costs ~100 ms.
     const hash = input.idempotencyKey ? requestHash(input) : null;
@@ -133,7 +153,12 @@ export class JobQueue extends TypedEmitter<JobQueueEvents> {
     this.checkBound();
     const id = randomUUID();
     await this.files.writeInput(id, input.image.buffer);
-    const meta: InputMeta = { format: input.image.format, width: input.image.width, height: input.image.height, hasAlpha: input.image.hasAlpha };
+    const extras = Object.entries(input.extras ?? {});
+    for (const [field, image] of extras) await this.files.writeInput(id, image.buffer, field);
+    const meta: InputMeta = {
+      ...imageMeta(input.image),
+      ...(extras.length ? { extras: Object.fromEntries(extras.map(([field, image]) => [field, imageMeta(image)])) } : {}),
+    };
     try {
       // Checked again after the await: concurrent submits must not overshoot MAX_QUEUED_JOBS.
       this.checkBound();

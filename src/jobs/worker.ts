@@ -11,6 +11,7 @@ import { MIME_TYPES } from '../image/encode.js';
 
 export interface TaskLookup {
   get(name: string): TaskDefinition;
+  list(): readonly TaskDefinition[];
 }
 
 export interface WorkerDeps {
@@ -21,7 +22,11 @@ export interface WorkerDeps {
   files: JobFiles;
 }
 
-export type InputMeta = Omit<ValidatedImage, 'buffer'>;
+type ImageMeta = Omit<ValidatedImage, 'buffer'>;
+/** The row's record of its input images; the bytes are files (JobFiles.inputPath). */
+export type InputMeta = ImageMeta & { extras?: Record<string, ImageMeta> };
+
+export const imageMeta = (image: ValidatedImage): ImageMeta => ({ format: image.format, width: image.width, height: image.height, hasAlpha: image.hasAlpha });
 
 export interface StoredResult {
   path: string;
@@ -57,8 +62,10 @@ export async function runJobTask(
 ): Promise<{ result: TaskResult; used: { model: string | null; device: string | null } }> {
   const task = deps.tasks.get(job.operation);
   const options = parseOptions(task.options, JSON.parse(job.options) as unknown);
-  const meta = JSON.parse(job.input_meta) as InputMeta;
+  const { extras = {}, ...meta } = JSON.parse(job.input_meta) as InputMeta;
   const image: ValidatedImage = { ...meta, buffer: await deps.files.read(deps.files.inputPath(job.id)) };
+  const images = Object.fromEntries(await Promise.all(Object.entries(extras).map(async ([field, m]) =>
+    [field, { ...m, buffer: await deps.files.read(deps.files.inputPath(job.id, field)) }] as const)));
   const recorder = recordingRunner(deps.runner);
   const { result } = await runTask(task, image, options, {
     runner: recorder.runner,
@@ -67,6 +74,7 @@ export async function runJobTask(
     signal,
     onProgress,
     owner: job.owner,
+    images,
   });
   signal.throwIfAborted();
   return { result, used: recorder.used() };

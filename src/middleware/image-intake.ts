@@ -10,6 +10,8 @@ import type { Config } from '../config.js';
 export interface IntakeLimits extends ImageLimits {
   /** Names of the image fields, e.g. ['source', 'target'] for face verify. Default ['image']. */
   imageFields?: readonly string[];
+  /** Those of imageFields a request may leave out, e.g. style transfer's 'style' beside a preset. */
+  optionalFields?: readonly string[];
 }
 
 export interface ImageRequest {
@@ -29,6 +31,7 @@ interface ParsedBody {
 
 interface BodyLimits {
   fields: readonly string[];
+  optional: readonly string[];
   maxFileSize: number;
   /** Whole body, bytes: room for every image as base64 plus 64 KiB of JSON or form fields. */
   maxBody: number;
@@ -112,6 +115,7 @@ async function readJson(req: IncomingMessage, limits: BodyLimits): Promise<Parse
   const buffers: Record<string, Buffer> = {};
   for (const name of limits.fields) {
     const value = fields[name];
+    if ((value === undefined || value === null || value === '') && limits.optional.includes(name)) continue;
     if (value === undefined || value === null || value === '') throw missingField(name, 'field: send the image as base64 or a data URL');
     if (typeof value !== 'string') throw new AppError('INVALID_REQUEST', `Field "${name}" must be a base64 string or a data URL.`, { details: { field: name } });
     buffers[name] = decodeBase64Image(value, name);
@@ -164,7 +168,7 @@ class FormCollector {
   jsonOptions: Record<string, unknown> = {};
   format?: string;
 
-  constructor(private readonly fields: readonly string[]) {}
+  constructor(private readonly fields: readonly string[], private readonly optional: readonly string[]) {}
 
   field(name: string, value: string): void {
     if (name === 'options') this.jsonOptions = parseOptionsField(value);
@@ -175,7 +179,7 @@ class FormCollector {
 
   result(): ParsedBody {
     for (const name of this.fields) {
-      if (!this.buffers[name]) throw missingField(name, 'file in the multipart form: attach the image as a file field');
+      if (!this.buffers[name] && !this.optional.includes(name)) throw missingField(name, 'file in the multipart form: attach the image as a file field');
     }
     return { buffers: this.buffers, options: { ...this.jsonOptions, ...this.fieldOptions }, format: this.format };
   }
@@ -195,7 +199,7 @@ function openForm(req: IncomingMessage, limits: BodyLimits): busboy.Busboy {
 function readMultipart(req: IncomingMessage, limits: BodyLimits): Promise<ParsedBody> {
   checkDeclaredLength(req, limits.maxBody);
   const form = openForm(req, limits);
-  const collected = new FormCollector(limits.fields);
+  const collected = new FormCollector(limits.fields, limits.optional);
   return new Promise((resolve, reject) => {
     let settled = false;
     let size = 0;
@@ -259,9 +263,11 @@ function queryOptions(req: IncomingMessage): { options: Record<string, unknown>;
   return { options, format };
 }
 
+/** A raw body is the first image field's; the rest must be optional. */
 async function readRaw(req: IncomingMessage, limits: BodyLimits): Promise<ParsedBody> {
-  if (limits.fields.length !== 1) {
-    throw new AppError('INVALID_REQUEST', `This endpoint takes ${limits.fields.length} images; send them as multipart form fields or JSON.`);
+  const required = limits.fields.filter((f) => !limits.optional.includes(f)).length;
+  if (required > 1) {
+    throw new AppError('INVALID_REQUEST', `This endpoint takes ${required} images; send them as multipart form fields or JSON.`);
   }
   const buffer = await readBody(req, limits.maxFileSize);
   return { buffers: { [limits.fields[0]!]: buffer }, ...queryOptions(req) };
@@ -313,10 +319,11 @@ export function intakeLimits(config: Pick<Config, 'MAX_FILE_SIZE' | 'MAX_IMAGE_P
 export async function readImageRequest(req: IncomingMessage, limits: IntakeLimits): Promise<ImageRequest> {
   const fields = limits.imageFields ?? ['image'];
   const maxBody = Math.ceil((limits.maxFileSize * 4) / 3) * fields.length + FIELD_OVERHEAD;
-  const body = await parseBody(req, mediaType(req), { fields, maxFileSize: limits.maxFileSize, maxBody });
+  const body = await parseBody(req, mediaType(req), { fields, optional: limits.optionalFields ?? [], maxFileSize: limits.maxFileSize, maxBody });
   const format = parseFormat(body.format);
+  const present = fields.filter((name) => body.buffers[name]);
   const entries = await Promise.all(
-    fields.map(async (name) => [name, await validateField(name, body.buffers[name]!, limits, fields.length > 1)] as const),
+    present.map(async (name) => [name, await validateField(name, body.buffers[name]!, limits, fields.length > 1)] as const),
   );
   return { images: Object.fromEntries(entries), options: body.options, ...(format ? { format } : {}) };
 }

@@ -19,6 +19,8 @@ export interface TaskContext {
   onProgress: (p: TaskProgress) => void;
   /** Caller identity (API key id or user), for per-owner data such as the face gallery. */
   owner: string;
+  /** The request's further images by field name (TaskDefinition.images.extra): a style image, a mask. */
+  images?: Readonly<Record<string, ValidatedImage>>;
 }
 
 export type TaskResult =
@@ -51,4 +53,15 @@ export interface TaskDefinition<S extends z.ZodType = z.ZodType> {
    * `Detection[]` of detectObjects) rather than the envelope; default: the envelope.
    */
   shortJson?: (data: unknown) => unknown;
+  /**
+   * For a task that takes more than one image: the fields that may carry the main image (the
+   * first present is run's `image`, e.g. ['content', 'image']) and the optional further ones handed
+   * over as `ctx.images` (e.g. ['style']). Default: the main image is "image", and nothing more.
+   */
+  images?: TaskImageFields;
+}
+
+export interface TaskImageFields {
+  main: readonly [string, ...string[]];
+  extra: readonly string[];
 }

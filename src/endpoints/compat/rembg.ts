@@ -73,7 +73,7 @@ async function removeAndSend(deps: RembgDeps, req: Request, res: Response, image
     model: p.model, returnMask: p.om, postProcessMask: p.ppm, outputFormat: 'png', ...(p.bgc ? { bgColor: p.bgc } : {}),
     ...(p.a ? { alphaMatting: { foregroundThreshold: p.af, backgroundThreshold: p.ab, erodeSize: p.ae } } : {}),
   });
-  const result = await runGated(deps, req, res, removeBackgroundTask, image, options);
+  const result = await runGated(deps, req, res, removeBackgroundTask, { image, extras: {}, options });
   if (res.headersSent || result.kind !== 'image') return;
   res.status(200).type('image/png').end(result.image);
 }
