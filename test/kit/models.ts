@@ -56,9 +56,15 @@ export interface ManagerKit {
 }
 
 /** The real ModelManager over tiny models: real store, scheduler and worker pool, CPU only. */
-export function tinyManager(modelDir: string, models: TinyModel[], opts: Partial<SchedulerOptions> & { workers?: number; logger?: Logger; workerFactory?: WorkerFactory } = {}): ManagerKit {
+export function tinyManager(modelDir: string, models: TinyModel[], opts: ManagerKitOptions = {}): ManagerKit {
+  return manifestManager(modelDir, tinyManifest(modelDir, models), opts);
+}
+
+type ManagerKitOptions = Partial<SchedulerOptions> & { workers?: number; logger?: Logger; workerFactory?: WorkerFactory };
+
+/** The same over any manifest, e.g. the shipped one's entries with no weights in `modelDir`. */
+export function manifestManager(modelDir: string, manifest: Manifest, opts: ManagerKitOptions = {}): ManagerKit {
   const logger = opts.logger ?? pino({ level: 'silent' });
-  const manifest = tinyManifest(modelDir, models);
   const store = new ModelStore({ modelDir, manifest, logger, downloadTimeoutMs: 2000 });
   const scheduler = new VramScheduler({
     cpuBudgetMB: 1024, keepAliveMs: 600_000, ...opts,
