@@ -1,17 +1,17 @@
 import express, { type Router } from 'express';
-import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
-import { AppError } from './errors.js';
 import { healthRoutes, type HealthSource, type Readiness } from './endpoints/health.js';
 import { taskRoutes, type AsyncSubmitter } from './endpoints/tasks.js';
 import { apiKeyAuth } from './middleware/auth.js';
 import { cors } from './middleware/cors.js';
 import { deadline } from './middleware/deadline.js';
 import { errorHandler, notFound } from './middleware/error-handler.js';
+import { ipKey, limiter } from './middleware/rate-limits.js';
 import { ConcurrencyGate } from './middleware/overload.js';
 import { requestContext } from './middleware/request-context.js';
 import type { ModelRunner } from './models/runner.js';
+import type { Identity } from './identity/identity.js';
 import type { TaskRegistry } from './tasks/registry.js';
 
 export interface MountedRouter {
@@ -35,22 +35,13 @@ export interface AppDeps {
   routers?: MountedRouter[];
   /** The overload gate the task routes share with the feature routers; made from config when absent. */
   gate?: ConcurrencyGate;
+  /** Accounts, tokens, keys, limits and usage: required by AUTH_MODE=users, unused otherwise. */
+  identity?: Identity;
 }
 
+/** RATE_LIMIT_PER_MINUTE (key and off modes): per API key when auth is on, otherwise per IP. */
 function rateLimiter(perMinute: number) {
-  return rateLimit({
-    windowMs: 60_000,
-    limit: perMinute,
-    standardHeaders: 'draft-7',
-    legacyHeaders: false,
-    // Per API key when auth is on; otherwise per IP, with IPv6 grouped by /64 so one host cannot rotate addresses.
-    keyGenerator: (req, res) => (res.locals.owner !== 'anonymous' ? String(res.locals.owner) : ipKeyGenerator(req.ip ?? '')),
-    handler: (_req, _res, next, options) => {
-      next(new AppError('RATE_LIMITED', `Too many requests: the limit is ${perMinute} per minute.`, {
-        headers: { 'Retry-After': String(Math.ceil(options.windowMs / 1000)) },
-      }));
-    },
-  });
+  return limiter({ name: 'per client', limit: perMinute, key: (req, res) => (res.locals.owner !== 'anonymous' ? String(res.locals.owner) : ipKey(req)) });
 }
 
 /**
@@ -65,8 +56,13 @@ export function createApp(config: Config, deps: AppDeps): express.Express {
   app.use(requestContext(deps.logger));
   app.use(cors(config.CORS_ORIGINS));
   app.use(healthRoutes(deps.health, deps.readiness));
-  app.use(apiKeyAuth(config.API_KEY));
-  if (config.RATE_LIMIT_PER_MINUTE > 0) app.use(rateLimiter(config.RATE_LIMIT_PER_MINUTE));
+  if (config.AUTH_MODE === 'users') {
+    if (!deps.identity) throw new Error('createApp: AUTH_MODE=users needs deps.identity (createIdentity)');
+    app.use(...deps.identity.beforeAuth, deps.identity.authenticate, ...deps.identity.afterAuth, deps.identity.routes);
+  } else {
+    app.use(apiKeyAuth(config.AUTH_MODE === 'key' ? config.API_KEY : undefined));
+    if (config.RATE_LIMIT_PER_MINUTE > 0) app.use(rateLimiter(config.RATE_LIMIT_PER_MINUTE));
+  }
   const timed = deadline(config.REQUEST_TIMEOUT);
   app.use(taskRoutes({ config, logger: deps.logger, runner: deps.runner, tasks: deps.tasks, gate, ...(deps.jobs ? { jobs: deps.jobs } : {}) }));
   for (const { path, router, inference } of deps.routers ?? []) {
