@@ -71,6 +71,25 @@ const EnvSchema = z.object({
   SHUTDOWN_TIMEOUT: duration.default(10_000),
   TRUST_PROXY: bool.default(false),
   RATE_LIMIT_PER_MINUTE: int(0, 1_000_000).default(0),
+  // identity (src/identity): AUTH_MODE defaults to key when API_KEY is set, else off
+  AUTH_MODE: z.enum(['off', 'key', 'users']).optional(),
+  ADMIN_EMAIL: z.email('expects an email address').optional(),
+  ADMIN_PASSWORD: z.string().min(12, 'expects at least 12 characters').max(256).optional(),
+  REGISTRATION: z.enum(['open', 'closed']).default('closed'),
+  JWT_PRIVATE_KEY_FILE: z.string().min(1).optional(),
+  JWT_PUBLIC_KEY_FILE: z.string().min(1).optional(),
+  JWT_SECRET: z.string().min(32, 'expects at least 32 characters').optional(),
+  JWT_ISSUER: z.string().min(1).default('fotofun-ai-service'),
+  JWT_AUDIENCE: z.string().min(1).default('fotofun-ai-service'),
+  ACCESS_TOKEN_TTL: duration.default(3_600_000),
+  REFRESH_TOKEN_TTL: duration.default(86_400_000),
+  RATE_LIMIT_USER_PER_MINUTE: int(1, 1_000_000).default(100),
+  RATE_LIMIT_IP_PER_MINUTE: int(1, 1_000_000).default(1000),
+  RATE_LIMIT_STRICT_PER_MINUTE: int(1, 1_000_000).default(20),
+  RATE_LIMIT_MODERATE_PER_MINUTE: int(1, 1_000_000).default(60),
+  RATE_LIMIT_LENIENT_PER_MINUTE: int(1, 1_000_000).default(300),
+  LOGIN_MAX_FAILURES: int(1, 1000).default(5),
+  LOGIN_FAILURE_WINDOW: duration.default(900_000),
   // models and scheduler
   DEVICE: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
   VRAM_TOTAL_MB: int(256, 1_048_576).optional(),
@@ -101,7 +120,8 @@ const EnvSchema = z.object({
 
 type Env = z.infer<typeof EnvSchema>;
 
-export interface Config extends Omit<Env, 'CORS_ORIGINS' | 'MODEL_DIR' | 'DATA_DIR'> {
+export interface Config extends Omit<Env, 'CORS_ORIGINS' | 'MODEL_DIR' | 'DATA_DIR' | 'AUTH_MODE'> {
+  AUTH_MODE: 'off' | 'key' | 'users';
   MODEL_DIR: string;
   DATA_DIR: string;
   /** '*' or the list of allowed origins. */
@@ -129,9 +149,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     throw new ConfigError(problems);
   }
   const e = parsed.data;
+  const problems = [
+    e.AUTH_MODE === 'key' && !e.API_KEY ? 'AUTH_MODE: key needs API_KEY' : '',
+    (e.JWT_PRIVATE_KEY_FILE === undefined) !== (e.JWT_PUBLIC_KEY_FILE === undefined) ? 'JWT_PRIVATE_KEY_FILE: give it together with JWT_PUBLIC_KEY_FILE' : '',
+    e.JWT_SECRET && e.JWT_PRIVATE_KEY_FILE ? 'JWT_SECRET: choose HS256 (JWT_SECRET) or RS256 (JWT_*_KEY_FILE), not both' : '',
+    (e.ADMIN_EMAIL === undefined) !== (e.ADMIN_PASSWORD === undefined) ? 'ADMIN_EMAIL: give it together with ADMIN_PASSWORD' : '',
+  ].filter(Boolean);
+  if (problems.length) throw new ConfigError(problems);
   const origins = e.CORS_ORIGINS.trim();
   return {
     ...e,
+    AUTH_MODE: e.AUTH_MODE ?? (e.API_KEY ? 'key' : 'off'),
     MODEL_DIR: path.resolve(cwd, e.MODEL_DIR),
     DATA_DIR: path.resolve(cwd, e.DATA_DIR),
     CORS_ORIGINS: origins === '*' ? '*' : origins.split(',').map((o) => o.trim()).filter(Boolean),

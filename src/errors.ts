@@ -24,6 +24,7 @@ export const ERROR_CATALOGUE = {
   NO_FACE: 422,
   // limits
   RATE_LIMITED: 429,
+  QUOTA_EXCEEDED: 429,
   QUEUE_FULL: 429,
   // server side
   INTERNAL_ERROR: 500,

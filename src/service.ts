@@ -25,6 +25,7 @@ import { faceAnalyzeTask, faceDetectTask } from './tasks/face-detect.js';
 import { detectObjectsTask } from './tasks/detect-objects.js';
 import { estimateDepthTask } from './tasks/estimate-depth.js';
 import { transferStyleTask } from './tasks/transfer-style.js';
+import { createIdentity } from './identity/identity.js';
 import { VramScheduler } from './vram/scheduler.js';
 import { zoneBudgets } from './vram/zones.js';
 
@@ -89,8 +90,10 @@ export async function startService(config: Config, logger: Logger, opts: Service
   let ready = false;
   let reason = 'pulling default models';
   const gate = new ConcurrencyGate(config.MAX_CONCURRENT_REQUESTS, config.MAX_QUEUED_REQUESTS);
+  const identity = config.AUTH_MODE === 'users' ? await createIdentity(config, db, logger.child({ component: 'identity' })) : undefined;
+  logger.info({ authMode: config.AUTH_MODE }, `auth mode: ${config.AUTH_MODE}`);
   const app = createApp(config, {
-    logger, runner: manager, tasks, jobs: queue, gate,
+    logger, runner: manager, tasks, jobs: queue, gate, ...(identity ? { identity } : {}),
     health: {
       device: () => device.primary,
       models: () => manager.loaded(),

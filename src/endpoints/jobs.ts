@@ -13,6 +13,7 @@ import { sendSuccess } from '../middleware/error-handler.js';
 import { intakeLimits, readImageRequest } from '../middleware/image-intake.js';
 import { requestOwner } from '../middleware/auth.js';
 import { parseWith } from '../schema.js';
+import { noteInput } from '../identity/usage.js';
 
 export interface JobRouteDeps {
   queue: JobQueue;
@@ -92,6 +93,7 @@ export function jobRoutes(deps: JobRouteDeps): Router {
   router.post('/', json, async (req, res) => {
     const input = req.is(['application/json', 'application/*+json']) ? await fromJson(req, deps) : await fromIntake(req, deps);
     const key = idempotencyKey(req);
+    noteInput(res, `${input.operation} (job)`, [input.image, ...Object.values(input.extras)]);
     const { job, created } = await queue.submit({ owner: requestOwner(res), ...input, ...(key ? { idempotencyKey: key } : {}) });
     res.setHeader('Location', job.links.self);
     sendSuccess(res, { jobId: job.id, status: job.status, links: job.links }, created ? 202 : 200);

@@ -13,6 +13,7 @@ import { jobLinks } from '../jobs/view.js';
 import { idempotencyKey } from './jobs.js';
 import type { ConcurrencyGate } from '../middleware/overload.js';
 import type { ModelRunner } from '../models/runner.js';
+import { noteInput } from '../identity/usage.js';
 import { parseOptions } from '../tasks/options.js';
 import { FALLBACK_HEADER, fallbackHeaderValue, runTask } from '../tasks/fallback.js';
 import type { TaskRegistry } from '../tasks/registry.js';
@@ -81,6 +82,7 @@ export async function readTaskInput(config: Config, req: Request, task: TaskDefi
 }
 
 async function submitAsync(deps: TaskRouteDeps, req: Request, res: Response, task: TaskDefinition, input: TaskInput) {
+  noteInput(res, `${task.name} (job)`, [input.image, ...Object.values(input.extras)]);
   if (!deps.jobs) throw new AppError('INVALID_REQUEST', 'Async jobs are not enabled on this server.');
   const webhook = req.get('x-webhook-url');
   const key = idempotencyKey(req);
@@ -122,8 +124,12 @@ function renderBinary(res: Response, task: TaskDefinition, result: TaskResult): 
 /** Runs a task in an overload-gate slot; a model fallback is announced in a response header. */
 export async function runGated(deps: RunDeps, req: Request, res: Response, task: TaskDefinition, input: Pick<TaskInput, 'image' | 'extras' | 'options'>) {
   const ctx = contextFor(deps, req, res, input.extras);
+  const usage = noteInput(res, task.name, [input.image, ...Object.values(input.extras)]);
   const { result, fallback } = await deps.gate.run(res.locals.signal as AbortSignal | undefined, () => runTask(task, input.image, input.options, ctx));
   if (fallback && !res.headersSent) res.setHeader(FALLBACK_HEADER, fallbackHeaderValue(fallback));
+  const { width, height, inferenceMs } = result.metadata ?? {};
+  if (result.kind === 'image' && typeof width === 'number' && typeof height === 'number') usage.outputPixels = width * height;
+  if (typeof inferenceMs === 'number') usage.inferenceMs = inferenceMs;
   return result;
 }
 
