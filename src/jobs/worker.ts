@@ -42,6 +42,7 @@ function recordingRunner(runner: ModelRunner): { runner: ModelRunner; used: () =
   return {
     runner: {
       ...(runner.available ? { available: (id: string) => runner.available!(id) } : {}),
+      ...(runner.file ? { file: (id: string, name: string) => runner.file!(id, name) } : {}),
       async run(modelId, feeds, opts) {
         const result = await runner.run(modelId, feeds, opts);
         models.add(modelId);

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type { Logger } from 'pino';
 import type { ModelStats } from '../db/model-stats.js';
 import { AppError, isAppError } from '../errors.js';
@@ -16,6 +17,7 @@ export interface WeightSource {
   spec(id: string): ModelSpec;
   status(id: string): ModelStatus;
   ensure(id: string, opts?: { signal?: AbortSignal }): Promise<string>;
+  filePaths(id: string): Record<string, string>;
   list(): { spec: ModelSpec; status: ModelStatus }[];
 }
 
@@ -143,6 +145,13 @@ export class ModelManager implements ModelRunner {
       lastUsed: snap?.lastUsed ? new Date(snap.lastUsed).toISOString() : null,
       runs: latency.runs, p50Ms: latency.p50Ms === null ? null : Math.round(latency.p50Ms * 10) / 10,
     };
+  }
+
+  async file(modelId: string, name: string): Promise<Buffer> {
+    await this.weightsFor(modelId);
+    const file = this.opts.store.filePaths(modelId)[name];
+    if (!file) throw new Error(`model ${modelId} has no file ${name}`);
+    return fs.promises.readFile(file);
   }
 
   available(modelId: string): boolean {

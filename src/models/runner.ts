@@ -28,4 +28,9 @@ export interface ModelRunner {
    * missing weights (requests never fetch them). Runners that cannot tell leave it out.
    */
   available?(modelId: string): boolean;
+  /**
+   * A data file the model ships beside its weights (the OCR recogniser's character list), by its
+   * MODEL_DIR file name, verified with the model's other files.
+   */
+  file?(modelId: string, name: string): Promise<Buffer>;
 }

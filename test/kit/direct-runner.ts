@@ -6,12 +6,17 @@ import type { Feeds, Outputs, TensorLike } from '../../src/models/tensor.js';
  * A ModelRunner for pipeline unit tests: sessions on the test's own thread, from model bytes the
  * test built. Production code runs models only through the ModelManager.
  */
-export function directRunner(models: Record<string, Uint8Array>): ModelRunner & { calls: string[] } {
+export function directRunner(models: Record<string, Uint8Array>, files: Record<string, Record<string, Buffer>> = {}): ModelRunner & { calls: string[] } {
   const sessions = new Map<string, Promise<ort.InferenceSession>>();
   const calls: string[] = [];
   return {
     calls,
     available: (modelId) => modelId in models,
+    async file(modelId, name) {
+      const data = files[modelId]?.[name];
+      if (!data) throw new Error(`directRunner: no file ${name} for ${modelId}`);
+      return data;
+    },
     async run(modelId: string, feeds: Feeds, opts: RunOptions = {}): Promise<RunResult> {
       const bytes = models[modelId];
       if (!bytes) throw new Error(`directRunner: no model ${modelId}`);
