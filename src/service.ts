@@ -25,6 +25,7 @@ import { faceAnalyzeTask, faceDetectTask } from './tasks/face-detect.js';
 import { detectObjectsTask } from './tasks/detect-objects.js';
 import { estimateDepthTask } from './tasks/estimate-depth.js';
 import { transferStyleTask } from './tasks/transfer-style.js';
+import { ocrTask } from './tasks/ocr.js';
 import { createIdentity } from './identity/identity.js';
 import { VramScheduler } from './vram/scheduler.js';
 import { zoneBudgets } from './vram/zones.js';
@@ -85,7 +86,7 @@ export async function startService(config: Config, logger: Logger, opts: Service
   config = { ...config, DEVICE: device.primary === 'cpu' ? 'cpu' : 'cuda' };
   const db = openDatabase(path.join(config.DATA_DIR, 'fotofun.db'));
   const { store, scheduler, manager } = buildModels(config, logger, db, manifest, device);
-  const tasks: TaskRegistry = createTaskRegistry([removeBackgroundTask, upscaleTask, faceDetectTask, faceAnalyzeTask, detectObjectsTask, estimateDepthTask, transferStyleTask]);
+  const tasks: TaskRegistry = createTaskRegistry([removeBackgroundTask, upscaleTask, faceDetectTask, faceAnalyzeTask, detectObjectsTask, estimateDepthTask, transferStyleTask, ocrTask]);
   const queue = new JobQueue({ db, dataDir: config.DATA_DIR, tasks, runner: manager, config, logger: logger.child({ component: 'jobs' }) });
   let ready = false;
   let reason = 'pulling default models';
