@@ -48,7 +48,7 @@ describe('ocr on same-signature tiny models', () => {
     const { res, body } = await call(await barLines([3, 1, 2]));
     assert.equal(res.status, 200);
     assert.equal(body.result.text, 'x\nx\nx\nx\nx\nx');
-    const corners = body.result.lines.map((l) => l.box[0]);
+    const corners = body.result.lines.map((l) => l.box[0]!);
     const rows = corners.map(([, y]) => Math.max(0, Math.round((y - 40) / 70)));
     assert.deepEqual(rows, [0, 0, 0, 1, 2, 2], `top-left corners ${JSON.stringify(corners)}`);
     for (let i = 1; i < corners.length; i++) if (rows[i] === rows[i - 1]) assert.ok(corners[i]![0] > corners[i - 1]![0], 'left to right within a row');
