@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { detectorSize, ocrTask } from '../../src/tasks/ocr.js';
-import { ctcDecode } from '../../src/tasks/ocr/recognize.js';
+import { ctcDecode, widthBatches } from '../../src/tasks/ocr/recognize.js';
 import { convexHull, minAreaRect, orderedBox, unclip } from '../../src/tasks/ocr/quad.js';
 import { readingOrder } from '../../src/tasks/ocr/db-postprocess.js';
 import { postJson, startTestApp, type TestApp } from '../kit/app.js';
@@ -138,4 +138,16 @@ test('geometry: minimum-area boxes of rotated point sets, unclip growth, reading
   const decoded = ctcDecode(probs, 6, 3, ['', 'a', 'b']);
   assert.equal(decoded.text, 'aab', 'repeats merge, a blank separates a repeated letter');
   assert.ok(Math.abs(decoded.confidence - (0.8 + 0.7 + 0.8) / 3) < 1e-6);
+});
+
+test('recogniser runs: narrow lines of nearly one width share a run (≤ 512 px in all, ≤ 10 % padding), wide ones run alone', () => {
+  const widths = [64, 900, 66, 70, 200, 480, 65, 100, 500];
+  const runs = widthBatches(widths);
+  assert.deepEqual(runs.flat().sort((a, b) => a - b), widths.map((_, i) => i), 'every line once');
+  for (const run of runs) {
+    const w = run.map((i) => widths[i]!);
+    assert.ok(Math.max(...w) * w.length <= 512 || w.length === 1, `run ${w} holds at most 512 px`);
+    assert.ok(Math.max(...w) * w.length <= 1.1 * w.reduce((s, v) => s + v, 0) + 1e-9, `run ${w} pads at most 10 %`);
+  }
+  assert.deepEqual(runs[0]!.map((i) => widths[i]), [64, 65, 66, 70]);
 });

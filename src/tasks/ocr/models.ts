@@ -2,8 +2,8 @@
 export const OCR_MODELS = { det: 'ocr-det', rec: 'ocr-rec', cls: 'ocr-cls' } as const;
 
 export const DET = { input: 'x', output: 'sigmoid_0.tmp_0', multiple: 32, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] } as const;
-/** Lines are 48 high; a batch is as wide as its widest line, at least PaddleOCR's 320. */
-export const REC = { input: 'x', output: 'softmax_11.tmp_0', height: 48, minWidth: 320, keysFile: 'ocr-rec-keys.txt' } as const;
+/** Lines are 48 high, as wide as their aspect ratio makes them. */
+export const REC = { input: 'x', output: 'softmax_11.tmp_0', height: 48, keysFile: 'ocr-rec-keys.txt' } as const;
 export const CLS = { input: 'x', output: 'softmax_0.tmp_0', height: 48, width: 192, flipThreshold: 0.9 } as const;
 
 /** PaddleOCR's character list: blank (CTC index 0), the keys file's lines, then a space. */
