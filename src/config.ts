@@ -71,6 +71,9 @@ const EnvSchema = z.object({
   SHUTDOWN_TIMEOUT: duration.default(10_000),
   TRUST_PROXY: bool.default(false),
   RATE_LIMIT_PER_MINUTE: int(0, 1_000_000).default(0),
+  // Prometheus metrics: GET /metrics behind METRICS_TOKEN, or on METRICS_PORT alone
+  METRICS_TOKEN: z.string().min(16, 'expects at least 16 characters').optional(),
+  METRICS_PORT: int(1, 65535).optional(),
   // identity (src/identity): AUTH_MODE defaults to key when API_KEY is set, else off
   AUTH_MODE: z.enum(['off', 'key', 'users']).optional(),
   ADMIN_EMAIL: z.email('expects an email address').optional(),

@@ -12,6 +12,8 @@ import { ConcurrencyGate } from './middleware/overload.js';
 import { requestContext } from './middleware/request-context.js';
 import type { ModelRunner } from './models/runner.js';
 import type { Identity } from './identity/identity.js';
+import type { ServiceMetrics } from './metrics/metrics.js';
+import { metricsWithToken, serveMetrics } from './metrics/routes.js';
 import type { TaskRegistry } from './tasks/registry.js';
 
 export interface MountedRouter {
@@ -37,6 +39,8 @@ export interface AppDeps {
   gate?: ConcurrencyGate;
   /** Accounts, tokens, keys, limits and usage: required by AUTH_MODE=users, unused otherwise. */
   identity?: Identity;
+  /** Prometheus metrics: every request is timed, and GET /metrics is served unless METRICS_PORT moves it. */
+  metrics?: ServiceMetrics;
 }
 
 /** RATE_LIMIT_PER_MINUTE (key and off modes): per API key when auth is on, otherwise per IP. */
@@ -55,7 +59,10 @@ export function createApp(config: Config, deps: AppDeps): express.Express {
   app.set('trust proxy', config.TRUST_PROXY);
   app.use(requestContext(deps.logger));
   app.use(cors(config.CORS_ORIGINS));
+  if (deps.metrics) app.use(deps.metrics.httpTimer);
   app.use(healthRoutes(deps.health, deps.readiness));
+  const metricsHere = deps.metrics && config.METRICS_PORT === undefined ? deps.metrics : undefined;
+  if (metricsHere && config.METRICS_TOKEN) app.get('/metrics', metricsWithToken(metricsHere, config.METRICS_TOKEN));
   if (config.AUTH_MODE === 'users') {
     if (!deps.identity) throw new Error('createApp: AUTH_MODE=users needs deps.identity (createIdentity)');
     app.use(...deps.identity.beforeAuth, deps.identity.authenticate, ...deps.identity.afterAuth, deps.identity.routes);
@@ -63,6 +70,8 @@ export function createApp(config: Config, deps: AppDeps): express.Express {
     app.use(apiKeyAuth(config.AUTH_MODE === 'key' ? config.API_KEY : undefined));
     if (config.RATE_LIMIT_PER_MINUTE > 0) app.use(rateLimiter(config.RATE_LIMIT_PER_MINUTE));
   }
+  // Without a token /metrics is an API route: the API key, or the `metrics` scope, or open (AUTH_MODE=off).
+  if (metricsHere && !config.METRICS_TOKEN) app.get('/metrics', serveMetrics(metricsHere));
   const timed = deadline(config.REQUEST_TIMEOUT);
   app.use(taskRoutes({ config, logger: deps.logger, runner: deps.runner, tasks: deps.tasks, gate, ...(deps.jobs ? { jobs: deps.jobs } : {}) }));
   for (const { path, router, inference } of deps.routers ?? []) {

@@ -9,7 +9,7 @@ import { faceRoutes } from './endpoints/face.js';
 import { rembgRoutes } from './endpoints/compat/rembg.js';
 import { jobRoutes } from './endpoints/jobs.js';
 import { JobQueue } from './jobs/queue.js';
-import { detectDevice, type DeviceInfo } from './models/device.js';
+import { detectDevice, gpuMemoryPoller, type DeviceInfo } from './models/device.js';
 import { loadManifest, type Manifest } from './models/manifest.js';
 import { ModelManager, schedulerSpec } from './models/manager.js';
 import { ModelStore } from './models/store/model-store.js';
@@ -27,6 +27,8 @@ import { estimateDepthTask } from './tasks/estimate-depth.js';
 import { transferStyleTask } from './tasks/transfer-style.js';
 import { ocrTask } from './tasks/ocr.js';
 import { createIdentity } from './identity/identity.js';
+import { ServiceMetrics } from './metrics/metrics.js';
+import { startMetricsServer } from './metrics/routes.js';
 import { VramScheduler } from './vram/scheduler.js';
 import { zoneBudgets } from './vram/zones.js';
 
@@ -43,7 +45,7 @@ export interface ServiceOptions {
 }
 
 /** The model layer as the service runs it: store, scheduler, worker pool and the ModelManager over them. */
-export function buildModels(config: Config, logger: Logger, db: Db, manifest: Manifest, device: DeviceInfo) {
+export function buildModels(config: Config, logger: Logger, db: Db, manifest: Manifest, device: DeviceInfo, metrics?: ServiceMetrics) {
   const stats = new ModelStats(db);
   const store = new ModelStore({
     modelDir: config.MODEL_DIR, manifest, logger,
@@ -59,10 +61,11 @@ export function buildModels(config: Config, logger: Logger, db: Db, manifest: Ma
     models: manifest.models.map(schedulerSpec),
     estimates: stats,
     logger: logger.child({ component: 'vram' }),
+    ...(metrics ? { onDecision: metrics.onDecision } : {}),
   });
   const size = resolvePoolSize({ workers: config.INFERENCE_WORKERS, intraOpThreads: config.INTRA_OP_THREADS });
   const pool = new InferencePool({ ...size, logger: logger.child({ component: 'inference' }) });
-  return { store, scheduler, manager: new ModelManager({ store, scheduler, pool, stats, logger }) };
+  return { store, scheduler, manager: new ModelManager({ store, scheduler, pool, stats, logger, ...(metrics ? { observer: metrics.runs } : {}) }) };
 }
 
 async function pullDefaults(store: ModelStore, manifest: Manifest, logger: Logger): Promise<void> {
@@ -85,16 +88,20 @@ export async function startService(config: Config, logger: Logger, opts: Service
   // Tasks pick defaults by the device actually found (e.g. the upscaler), not by DEVICE=auto.
   config = { ...config, DEVICE: device.primary === 'cpu' ? 'cpu' : 'cuda' };
   const db = openDatabase(path.join(config.DATA_DIR, 'fotofun.db'));
-  const { store, scheduler, manager } = buildModels(config, logger, db, manifest, device);
+  const metrics = new ServiceMetrics();
+  const { store, scheduler, manager } = buildModels(config, logger, db, manifest, device, metrics);
+  const gpuMemory = device.primary === 'cpu' ? undefined : gpuMemoryPoller();
+  metrics.watchMemory(() => scheduler.snapshot(), gpuMemory?.read);
   const tasks: TaskRegistry = createTaskRegistry([removeBackgroundTask, upscaleTask, faceDetectTask, faceAnalyzeTask, detectObjectsTask, estimateDepthTask, transferStyleTask, ocrTask]);
   const queue = new JobQueue({ db, dataDir: config.DATA_DIR, tasks, runner: manager, config, logger: logger.child({ component: 'jobs' }) });
+  metrics.watchJobs(queue);
   let ready = false;
   let reason = 'pulling default models';
   const gate = new ConcurrencyGate(config.MAX_CONCURRENT_REQUESTS, config.MAX_QUEUED_REQUESTS);
   const identity = config.AUTH_MODE === 'users' ? await createIdentity(config, db, logger.child({ component: 'identity' })) : undefined;
   logger.info({ authMode: config.AUTH_MODE }, `auth mode: ${config.AUTH_MODE}`);
   const app = createApp(config, {
-    logger, runner: manager, tasks, jobs: queue, gate, ...(identity ? { identity } : {}),
+    logger, runner: manager, tasks, jobs: queue, gate, metrics, ...(identity ? { identity } : {}),
     health: {
       device: () => device.primary,
       models: () => manager.loaded(),
@@ -109,7 +116,10 @@ export async function startService(config: Config, logger: Logger, opts: Service
   });
   const server = app.listen(config.PORT, config.HOST);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
+  const metricsServer = config.METRICS_PORT === undefined ? undefined : await startMetricsServer(metrics, config.METRICS_PORT, config.HOST);
   const closers: Closer[] = [
+    ...(metricsServer ? [{ name: 'metrics', close: () => new Promise<void>((resolve) => metricsServer.close(() => resolve())) }] : []),
+    { name: 'gpu memory poller', close: () => gpuMemory?.stop() },
     { name: 'jobs', close: () => queue.close(), withDrain: true },
     { name: 'models', close: () => manager.close() },
     { name: 'database', close: () => { db.close(); } },

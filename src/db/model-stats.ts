@@ -27,6 +27,7 @@ export interface LatencyStats {
   /** Over the last LATENCY_SAMPLES_KEPT runs. */
   p50Ms: number | null;
   p95Ms: number | null;
+  p99Ms: number | null;
 }
 
 function percentile(sorted: readonly number[], q: number): number | null {
@@ -86,6 +87,7 @@ export class ModelStats implements EstimateStore {
       meanMs: runs > 0 && totals.total !== null ? totals.total / runs : null,
       p50Ms: percentile(samples, 0.5),
       p95Ms: percentile(samples, 0.95),
+      p99Ms: percentile(samples, 0.99),
     };
   }
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** What a credential may do; checked per route (routeScope), granted per role and narrowed per API key. */
-export const SCOPES = ['tasks', 'jobs', 'gallery', 'keys', 'usage', 'models:admin', 'users:admin', 'usage:admin'] as const;
+export const SCOPES = ['tasks', 'jobs', 'gallery', 'keys', 'usage', 'models:admin', 'users:admin', 'usage:admin', 'metrics'] as const;
 export type Scope = (typeof SCOPES)[number];
 export const ScopeSchema = z.enum(SCOPES);
 
@@ -37,20 +37,9 @@ const RULES: readonly ScopeRule[] = [
   { path: /^\/api\/v1\/jobs(\/|$)/, need: 'jobs' },
   { path: /^\/api\/v1\/face\/subjects(\/|$)/, need: 'gallery' },
   { method: 'POST', path: /^\/api\/v1\/models\/[^/]+\/(load|unload)$/, need: 'models:admin' },
+  { method: 'GET', path: /^\/metrics$/, need: 'metrics' },
 ];
 
 export function routeNeed(method: string, path: string): RouteNeed {
   return RULES.find((r) => (!r.method || r.method === method) && r.path.test(path))?.need ?? 'tasks';
 }
-
-/** The scopes table for docs: which routes need which scope. */
-export const SCOPE_ROUTES: Record<Scope, string> = {
-  tasks: 'every inference route (/api/v1/{service}/{action}, /v1/*, /api/v1/face/detect|analyze|verify, /api/remove), model and VRAM reads',
-  jobs: '/api/v1/jobs/*',
-  gallery: '/api/v1/face/subjects/*',
-  keys: '/api/v1/keys/* (your own keys)',
-  usage: 'GET /api/v1/usage (your own usage)',
-  'models:admin': 'POST /api/v1/models/:id/load and /unload',
-  'users:admin': '/api/v1/admin/users/*',
-  'usage:admin': 'GET /api/v1/admin/usage',
-};

@@ -24,6 +24,28 @@ async function nvidiaSmiTotalMB(): Promise<number | undefined> {
 }
 
 /**
+ * GPU 0's used and total memory, polled from nvidia-smi in the background (a scrape must not wait
+ * on a subprocess); undefined until the first answer, or when nvidia-smi gives none.
+ */
+export function gpuMemoryPoller(intervalMs = 15_000): { read: () => { usedMB: number; totalMB: number } | undefined; stop: () => void } {
+  let last: { usedMB: number; totalMB: number } | undefined;
+  const poll = () => {
+    run('nvidia-smi', ['--query-gpu=memory.used,memory.total', '--format=csv,noheader,nounits', '-i', '0'], { timeout: 5000 })
+      .then(({ stdout }) => {
+        const [used, total] = stdout.trim().split('\n')[0]!.split(',').map((v) => Number(v.trim()));
+        last = Number.isFinite(used) && Number.isFinite(total) && total! > 0 ? { usedMB: used!, totalMB: total! } : undefined;
+      })
+      .catch(() => {
+        last = undefined;
+      });
+  };
+  poll();
+  const timer = setInterval(poll, intervalMs);
+  timer.unref();
+  return { read: () => last, stop: () => clearInterval(timer) };
+}
+
+/**
  * DEVICE=cpu forces CPU; auto and cuda need onnxruntime-node's CUDA provider (installed at image
  * build time with ORT_INSTALL=cuda12) and a VRAM size (VRAM_TOTAL_MB or nvidia-smi).
  */

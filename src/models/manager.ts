@@ -21,8 +21,18 @@ export interface WeightSource {
   list(): { spec: ModelSpec; status: ModelStatus }[];
 }
 
+const round1 = (ms: number | null) => (ms === null ? null : Math.round(ms * 10) / 10);
+
+/** What the manager reports of each run (src/metrics implements it). */
+export interface RunObserver {
+  started(modelId: string): void;
+  /** `waitMs`: from the call to session.run (a session load, the worker's queue, moving inputs). */
+  finished(modelId: string, outcome: { device?: DeviceId; inferenceMs?: number; waitMs: number; ok: boolean }): void;
+}
+
 export interface ModelManagerOptions {
   store: WeightSource;
+  observer?: RunObserver;
   scheduler: VramScheduler;
   pool: SessionPool & { on?(event: 'sessionsLost', listener: (e: SessionsLostEvent) => void): unknown };
   stats: ModelStats;
@@ -44,7 +54,10 @@ export interface ModelInfo {
   measuredMB: Partial<Record<DeviceId, number>>;
   lastUsed: string | null;
   runs: number;
+  /** session.run latency over the model's recent runs. */
   p50Ms: number | null;
+  p95Ms: number | null;
+  p99Ms: number | null;
 }
 
 /** The scheduler's view of a manifest entry. */
@@ -75,8 +88,10 @@ export class ModelManager implements ModelRunner {
     opts.signal?.throwIfAborted();
     // Weights are checked when a session loads, not on every run of a loaded one.
     this.opts.store.spec(modelId);
+    const started = performance.now();
+    this.opts.observer?.started(modelId);
     try {
-      return await this.executor.withSession(modelId, async (device, mayRetry) => {
+      const result = await this.executor.withSession(modelId, async (device, mayRetry) => {
         // The pool moves input buffers to the worker; a run that may be retried sends a copy.
         const out = await this.opts.pool.run(sessionKey(modelId, device), mayRetry ? cloneFeeds(feeds) : feeds, {
           ...(opts.outputs ? { outputs: opts.outputs } : {}),
@@ -85,7 +100,11 @@ export class ModelManager implements ModelRunner {
         this.opts.stats.recordRun(modelId, device, out.inferenceMs);
         return { outputs: out.outputs, device, inferenceMs: out.inferenceMs };
       });
+      const waitMs = Math.max(0, performance.now() - started - result.inferenceMs);
+      this.opts.observer?.finished(modelId, { device: result.device, inferenceMs: result.inferenceMs, waitMs, ok: true });
+      return result;
     } catch (err) {
+      this.opts.observer?.finished(modelId, { waitMs: performance.now() - started, ok: false });
       throw this.failure(modelId, err);
     }
   }
@@ -143,7 +162,7 @@ export class ModelManager implements ModelRunner {
       downloaded: weights === 'present', weights, state, device: snap?.device ?? null,
       estimatedMB: estimated, measuredMB: snap?.measuredMB ?? {},
       lastUsed: snap?.lastUsed ? new Date(snap.lastUsed).toISOString() : null,
-      runs: latency.runs, p50Ms: latency.p50Ms === null ? null : Math.round(latency.p50Ms * 10) / 10,
+      runs: latency.runs, p50Ms: round1(latency.p50Ms), p95Ms: round1(latency.p95Ms), p99Ms: round1(latency.p99Ms),
     };
   }
 

@@ -16,11 +16,14 @@ export class DecisionLog {
   constructor(
     capacity: number,
     private readonly logger?: SchedulerLogger,
+    /** Sees every decision, routine ones too (metrics count them). */
+    private readonly onDecision?: (d: Decision) => void,
   ) {
     this.ring = new Array<Decision | undefined>(Math.max(1, capacity));
   }
 
   record(d: Decision): void {
+    this.onDecision?.(d);
     const fields = {
       vram: d.kind,
       modelId: d.modelId,

@@ -72,7 +72,7 @@ export class VramScheduler {
     this.keepAliveMs = opts.keepAliveMs;
     this.roomWaitMs = opts.roomWaitMs ?? DEFAULT_ROOM_WAIT_MS;
     this.dwellMs = opts.promotionDwellMs ?? DEFAULT_PROMOTION_DWELL_MS;
-    this.log = new DecisionLog(opts.historySize ?? DEFAULT_HISTORY, opts.logger);
+    this.log = new DecisionLog(opts.historySize ?? DEFAULT_HISTORY, opts.logger, opts.onDecision);
     this.cpu = new Pool('cpu', null, opts.cpuBudgetMB);
     if (opts.gpu) this.createZones(opts.gpu);
     for (const spec of opts.models ?? []) this.register(spec);

@@ -200,4 +200,6 @@ export interface SchedulerOptions {
   promotionDwellMs?: number;
   /** Number of decisions kept for the snapshot. */
   historySize?: number;
+  /** Called with every decision, routine ones too (the metrics count them). */
+  onDecision?: (d: Decision) => void;
 }

@@ -38,10 +38,10 @@ test('reports run counts, mean and percentiles per device and overall, keeping a
   const stats = new ModelStats(db);
   for (let i = 1; i <= 100; i++) stats.recordRun('esrgan', 'cpu', i * 10);
   stats.recordRun('esrgan', 'cuda:0', 5);
-  assert.deepEqual(stats.latency('esrgan', 'cpu'), { runs: 100, meanMs: 505, p50Ms: 510, p95Ms: 960 });
+  assert.deepEqual(stats.latency('esrgan', 'cpu'), { runs: 100, meanMs: 505, p50Ms: 510, p95Ms: 960, p99Ms: 1000 });
   assert.equal(stats.latency('esrgan').runs, 101);
   assert.equal(stats.latency('esrgan', 'cuda:0').p50Ms, 5);
-  assert.deepEqual(stats.latency('nothing'), { runs: 0, meanMs: null, p50Ms: null, p95Ms: null });
+  assert.deepEqual(stats.latency('nothing'), { runs: 0, meanMs: null, p50Ms: null, p95Ms: null, p99Ms: null });
   for (let i = 0; i < LATENCY_SAMPLES_KEPT + 50; i++) stats.recordRun('face', 'cpu', 1);
   assert.equal(stats.latency('face', 'cpu').runs, LATENCY_SAMPLES_KEPT + 50);
   const kept = db.prepare("SELECT COUNT(*) FROM model_run_samples WHERE model_id = 'face'").pluck().get();

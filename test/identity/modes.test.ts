@@ -39,6 +39,7 @@ test('the route table: scopes, cost tiers and metering', () => {
   assert.equal(routeNeed('DELETE', '/api/v1/face/subjects/1'), 'gallery');
   assert.equal(routeNeed('POST', '/api/v1/models/u2net/load'), 'models:admin');
   assert.equal(routeNeed('GET', '/api/v1/models'), 'tasks');
+  assert.equal(routeNeed('GET', '/metrics'), 'metrics');
   assert.equal(routeTier('POST', '/api/v1/imgly/remove-background'), 'strict');
   assert.equal(routeTier('POST', '/api/v1/face/verify'), 'moderate');
   assert.equal(routeTier('POST', '/v1/detect-objects'), 'moderate');

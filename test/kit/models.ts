@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import { ManifestSchema, type Manifest } from '../../src/models/manifest.js';
-import { ModelManager, schedulerSpec } from '../../src/models/manager.js';
+import { ModelManager, schedulerSpec, type RunObserver } from '../../src/models/manager.js';
 import { ModelStore } from '../../src/models/store/model-store.js';
 import { openDatabase } from '../../src/db/database.js';
 import { ModelStats } from '../../src/db/model-stats.js';
@@ -60,7 +60,7 @@ export function tinyManager(modelDir: string, models: TinyModel[], opts: Manager
   return manifestManager(modelDir, tinyManifest(modelDir, models), opts);
 }
 
-type ManagerKitOptions = Partial<SchedulerOptions> & { workers?: number; logger?: Logger; workerFactory?: WorkerFactory };
+type ManagerKitOptions = Partial<SchedulerOptions> & { workers?: number; logger?: Logger; workerFactory?: WorkerFactory; observer?: RunObserver };
 
 /** The same over any manifest, e.g. the shipped one's entries with no weights in `modelDir`. */
 export function manifestManager(modelDir: string, manifest: Manifest, opts: ManagerKitOptions = {}): ManagerKit {
@@ -72,6 +72,6 @@ export function manifestManager(modelDir: string, manifest: Manifest, opts: Mana
   });
   const pool = new InferencePool({ workers: opts.workers ?? 1, intraOpThreads: 1, logger, ...(opts.workerFactory ? { workerFactory: opts.workerFactory } : {}) });
   const stats = new ModelStats(openDatabase(':memory:'));
-  const manager = new ModelManager({ store, scheduler, pool, stats, logger });
+  const manager = new ModelManager({ store, scheduler, pool, stats, logger, ...(opts.observer ? { observer: opts.observer } : {}) });
   return { manager, scheduler, pool, store, close: () => manager.close() };
 }
