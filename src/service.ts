@@ -92,6 +92,7 @@ export async function startService(config: Config, logger: Logger, opts: Service
   const { store, scheduler, manager } = buildModels(config, logger, db, manifest, device, metrics);
   const gpuMemory = device.primary === 'cpu' ? undefined : gpuMemoryPoller();
   metrics.watchMemory(() => scheduler.snapshot(), gpuMemory?.read);
+  metrics.watchDisks({ data: config.DATA_DIR, models: config.MODEL_DIR });
   const tasks: TaskRegistry = createTaskRegistry([removeBackgroundTask, upscaleTask, faceDetectTask, faceAnalyzeTask, detectObjectsTask, estimateDepthTask, transferStyleTask, ocrTask]);
   const queue = new JobQueue({ db, dataDir: config.DATA_DIR, tasks, runner: manager, config, logger: logger.child({ component: 'jobs' }) });
   metrics.watchJobs(queue);

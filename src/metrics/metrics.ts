@@ -1,15 +1,17 @@
 import type { RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { JobQueue } from '../jobs/queue.js';
+import fs from 'node:fs';
 import type { RunObserver } from '../models/manager.js';
+import type { GpuReading } from '../models/device.js';
 import type { Decision, VramSnapshot } from '../vram/types.js';
 
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 const JOB_SECONDS = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
 const FINISHED = new Set(['completed', 'failed', 'cancelled']);
 
-/** GPU memory as nvidia-smi reports it, when a GPU is present. */
-export type GpuMemory = () => { usedMB: number; totalMB: number } | undefined;
+/** GPU memory and utilisation as nvidia-smi reports them, when a GPU is present. */
+export type GpuMemory = () => GpuReading | undefined;
 
 /**
  * The service's Prometheus metrics, on a registry of its own (so tests can run several services
@@ -82,6 +84,36 @@ export class ServiceMetrics {
         if (!m) return;
         this.set({ kind: 'used' }, m.usedMB * 2 ** 20);
         this.set({ kind: 'total' }, m.totalMB * 2 ** 20);
+      },
+    });
+    new Gauge({
+      name: 'fotofun_gpu_utilization_ratio', help: 'Share of the last nvidia-smi sample period a GPU kernel ran, 0..1.', registers,
+      collect() {
+        const m = gpu();
+        if (m) this.set(m.utilization);
+      },
+    });
+  }
+
+  /** Free and total bytes of the file systems holding these directories (DATA_DIR, MODEL_DIR). */
+  watchDisks(dirs: Record<string, string>): void {
+    const read = (dir: string) => {
+      try {
+        const s = fs.statfsSync(dir);
+        return { free: s.bavail * s.bsize, total: s.blocks * s.bsize };
+      } catch {
+        return undefined;
+      }
+    };
+    new Gauge({
+      name: 'fotofun_disk_bytes', help: 'Free and total bytes of the file system under each directory the service writes.', labelNames: ['dir', 'kind'], registers: [this.registry],
+      collect() {
+        for (const [name, dir] of Object.entries(dirs)) {
+          const d = read(dir);
+          if (!d) continue;
+          this.set({ dir: name, kind: 'free' }, d.free);
+          this.set({ dir: name, kind: 'total' }, d.total);
+        }
       },
     });
   }

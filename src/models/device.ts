@@ -23,17 +23,25 @@ async function nvidiaSmiTotalMB(): Promise<number | undefined> {
   }
 }
 
+export interface GpuReading {
+  usedMB: number;
+  totalMB: number;
+  /** 0..1, the share of the last sample period a kernel ran. */
+  utilization: number;
+}
+
 /**
- * GPU 0's used and total memory, polled from nvidia-smi in the background (a scrape must not wait
+ * GPU 0's used and total memory and utilisation, polled from nvidia-smi in the background (a scrape must not wait
  * on a subprocess); undefined until the first answer, or when nvidia-smi gives none.
  */
-export function gpuMemoryPoller(intervalMs = 15_000): { read: () => { usedMB: number; totalMB: number } | undefined; stop: () => void } {
-  let last: { usedMB: number; totalMB: number } | undefined;
+export function gpuMemoryPoller(intervalMs = 15_000): { read: () => GpuReading | undefined; stop: () => void } {
+  let last: GpuReading | undefined;
   const poll = () => {
-    run('nvidia-smi', ['--query-gpu=memory.used,memory.total', '--format=csv,noheader,nounits', '-i', '0'], { timeout: 5000 })
+    run('nvidia-smi', ['--query-gpu=memory.used,memory.total,utilization.gpu', '--format=csv,noheader,nounits', '-i', '0'], { timeout: 5000 })
       .then(({ stdout }) => {
-        const [used, total] = stdout.trim().split('\n')[0]!.split(',').map((v) => Number(v.trim()));
-        last = Number.isFinite(used) && Number.isFinite(total) && total! > 0 ? { usedMB: used!, totalMB: total! } : undefined;
+        const [used, total, busy] = stdout.trim().split('\n')[0]!.split(',').map((v) => Number(v.trim()));
+        const ok = [used, total, busy].every(Number.isFinite) && total! > 0;
+        last = ok ? { usedMB: used!, totalMB: total!, utilization: busy! / 100 } : undefined;
       })
       .catch(() => {
         last = undefined;

@@ -1,59 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { jobRoutes } from '../../src/endpoints/jobs.js';
-import { modelRoutes } from '../../src/endpoints/models.js';
 import type { AddressInfo } from 'node:net';
 import { ServiceMetrics } from '../../src/metrics/metrics.js';
 import { startMetricsServer } from '../../src/metrics/routes.js';
 import { float32 } from '../../src/models/tensor.js';
-import { invertModel, invertTask, postJson, samplePng, startTestApp } from '../kit/app.js';
-import { tinyManager } from '../kit/models.js';
-import { tempDir } from '../kit/onnx.js';
-import { createHarness, untilStatus } from '../jobs/kit.js';
-
-/** One sample's value from the exposition text, or undefined. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    const match = /^[^{ ]+(?:\{(.*)\})? (\S+)$/.exec(line);
-    const got = Object.fromEntries([...(match?.[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
-    if (Object.entries(labels).every(([k, v]) => got[k] === v)) return Number(match?.[2]);
-  }
-  return undefined;
-}
-
-async function metricsApp(env: Record<string, string> = {}) {
-  const metrics = new ServiceMetrics();
-  const kit = tinyManager(tempDir(), [{ id: 'test-invert', graph: invertModel(), memoryMB: 8 }, { id: 'other', graph: invertModel(), memoryMB: 8 }], {
-    cpuBudgetMB: 12, observer: metrics.runs, onDecision: metrics.onDecision,
-  });
-  metrics.watchMemory(() => kit.scheduler.snapshot());
-  const task = invertTask();
-  const h = createHarness([task], {}, { runner: kit.manager });
-  metrics.watchJobs(h.queue);
-  const app = await startTestApp({
-    env,
-    tasks: [task],
-    runner: kit.manager,
-    deps: {
-      metrics,
-      jobs: h.queue,
-      routers: [
-        { path: '/api/v1/jobs', router: jobRoutes({ queue: h.queue, config: h.config }), inference: false },
-        { path: '/api/v1', router: modelRoutes({ manager: kit.manager, vram: () => kit.scheduler.snapshot(), adminKey: undefined }), inference: false },
-      ],
-    },
-  });
-  h.queue.start();
-  return {
-    app, kit, h,
-    close: async () => {
-      await app.close();
-      await h.queue.close();
-      await kit.close();
-    },
-  };
-}
+import { postJson, samplePng } from '../kit/app.js';
+import { untilStatus } from '../jobs/kit.js';
+import { metricsApp, sample } from './kit.js';
 
 test('/metrics after real requests: HTTP, inference, queue wait, runs in flight, jobs, loads, evictions, zones, process', async () => {
   const { app, kit, h, close } = await metricsApp();
@@ -89,6 +42,10 @@ test('/metrics after real requests: HTTP, inference, queue wait, runs in flight,
     assert.equal(sample(text, 'fotofun_zone_budget_bytes', { device: 'cpu', zone: 'cpu' }), 12 * 2 ** 20);
     const used = sample(text, 'fotofun_zone_used_bytes', { device: 'cpu', zone: 'cpu' })!;
     assert.ok(used > 0 && used <= 12 * 2 ** 20, `the loaded model's reservation (measured after its load): ${used}`);
+    assert.equal(sample(text, 'fotofun_gpu_memory_bytes', { kind: 'total' }), 6144 * 2 ** 20);
+    assert.equal(sample(text, 'fotofun_gpu_utilization_ratio'), 0.25);
+    const [free, total] = [sample(text, 'fotofun_disk_bytes', { dir: 'data', kind: 'free' })!, sample(text, 'fotofun_disk_bytes', { dir: 'data', kind: 'total' })!];
+    assert.ok(free > 0 && free <= total, `disk ${free} of ${total}`);
     assert.ok(sample(text, 'fotofun_process_cpu_seconds_total')! > 0);
     assert.ok(sample(text, 'fotofun_nodejs_eventloop_lag_seconds')! >= 0);
 
