@@ -123,6 +123,9 @@ const EnvSchema = z.object({
 
 type Env = z.infer<typeof EnvSchema>;
 
+/** Every variable the service reads (for checking deployment files against it). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(EnvSchema.shape);
+
 export interface Config extends Omit<Env, 'CORS_ORIGINS' | 'MODEL_DIR' | 'DATA_DIR' | 'AUTH_MODE'> {
   AUTH_MODE: 'off' | 'key' | 'users';
   MODEL_DIR: string;

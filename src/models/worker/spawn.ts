@@ -1,7 +1,15 @@
 import { Worker } from 'node:worker_threads';
 import type { WorkerFactory } from './types.js';
 
-export const SESSION_WORKER_URL = new URL('./session-worker.ts', import.meta.url);
+/**
+ * A worker entry beside the calling module, in the same form: `.ts` under tsx (`npm start`,
+ * tests), `.js` in the compiled build (`npm run start:prod`).
+ */
+export function workerEntry(name: string, base: string): URL {
+  return new URL(`./${name}${base.endsWith('.ts') ? '.ts' : '.js'}`, base);
+}
+
+export const SESSION_WORKER_URL = workerEntry('session-worker', import.meta.url);
 
 /**
  * The service runs TypeScript through tsx (`tsx src/main.ts`, `node --import tsx --test`), but on
@@ -23,9 +31,10 @@ export function bootstrapUrl(source: string): URL {
   return new URL(`data:text/javascript,${encodeURIComponent(source)}`);
 }
 
-/** A worker thread running a TypeScript entry, handed `workerData`. */
-export function spawnTsWorker(entry: URL, workerData: unknown): Worker {
+/** A worker thread running an entry, handed `workerData`; a TypeScript one starts through tsx's bootstrap, compiled JavaScript as it is. */
+export function spawnWorker(entry: URL, workerData: unknown): Worker {
+  if (!entry.pathname.endsWith('.ts')) return new Worker(entry, { workerData });
   return new Worker(bootstrapUrl(bootstrapSource(entry)), { workerData });
 }
 
-export const defaultWorkerFactory: WorkerFactory = (init) => spawnTsWorker(SESSION_WORKER_URL, init);
+export const defaultWorkerFactory: WorkerFactory = (init) => spawnWorker(SESSION_WORKER_URL, init);
