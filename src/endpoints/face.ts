@@ -30,19 +30,19 @@ export interface FaceRouteDeps {
 
 const threshold = z.number().min(-1).max(1).default(DEFAULT_MATCH_THRESHOLD);
 
-const VerifyOptions = z.strictObject({ ...detectionOptions, threshold });
-const EnrolOptions = z.strictObject({ ...detectionOptions });
-const RecognizeOptions = z.strictObject({
+export const VerifyOptions = z.strictObject({ ...detectionOptions, threshold });
+export const EnrolOptions = z.strictObject({ ...detectionOptions });
+export const RecognizeOptions = z.strictObject({
   ...detectionOptions,
   threshold,
   k: z.number().int().min(1).max(50).default(3),
   limit: z.number().int().min(1).max(100).default(20),
 });
-const SubjectBody = z.strictObject({
+export const SubjectBody = z.strictObject({
   name: z.string().trim().min(1).max(200),
   metadata: z.record(z.string(), z.unknown()).optional(),
 });
-const Page = z.object({
+export const GalleryPage = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
   offset: z.coerce.number().int().min(0).default(0),
 });
@@ -115,7 +115,7 @@ function mountGallery(router: Router, gallery: FaceGallery, h: FaceService): voi
   });
 
   router.get('/subjects', (req, res) => {
-    const page = parseWith(Page, req.query, { code: 'INVALID_REQUEST', what: 'query' });
+    const page = parseWith(GalleryPage, req.query, { code: 'INVALID_REQUEST', what: 'query' });
     sendSuccess(res, { ...gallery.listSubjects(requestOwner(res), page), ...page });
   });
 

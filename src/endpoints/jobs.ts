@@ -23,7 +23,7 @@ export interface JobRouteDeps {
   clock?: Clock;
 }
 
-const JsonSubmit = z.looseObject({
+export const JsonSubmit = z.looseObject({
   operation: z.string().min(1, 'name the task, e.g. "remove-background"'),
   image: z.string().min(1, 'send the image as base64 or a data URL'),
   options: z.record(z.string(), z.unknown()).optional(),
@@ -31,7 +31,7 @@ const JsonSubmit = z.looseObject({
   format: z.string().optional(),
 });
 
-const ListQuery = z.object({
+export const JobListQuery = z.object({
   status: z.enum(JOB_STATUSES).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(512).optional(),
@@ -100,7 +100,7 @@ export function jobRoutes(deps: JobRouteDeps): Router {
   });
 
   router.get('/', (req, res) => {
-    const q = parseWith(ListQuery, req.query, { code: 'INVALID_REQUEST', what: 'query' });
+    const q = parseWith(JobListQuery, req.query, { code: 'INVALID_REQUEST', what: 'query' });
     const page = queue.list(requestOwner(res), q);
     sendSuccess(res, page);
   });

@@ -31,7 +31,7 @@ const REMBG_MODELS: Record<string, SegmentationModelId> = {
 const byte = z.number().int().min(0).max(255);
 
 /** rembg's CommonQueryParams, with its defaults (model u2net, af 240, ab 10, ae 10). */
-const RembgParams = z.object({
+export const RembgParams = z.object({
   model: z.string().default('u2net').transform((name, ctx) => {
     const id = REMBG_MODELS[name];
     if (!id) ctx.addIssue({ code: 'custom', message: `model "${name}" is not available here; available: ${Object.keys(REMBG_MODELS).join(', ')}` });
