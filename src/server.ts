@@ -36,6 +36,8 @@ export interface AppDeps {
   jobs?: AsyncSubmitter;
   /** Feature routers that are not plain image → image tasks (faces, jobs, models). */
   routers?: MountedRouter[];
+  /** Routers that check credentials themselves, mounted ahead of authentication (DeepStack's api_key form field); inference routes. */
+  selfAuthenticating?: Pick<MountedRouter, 'path' | 'router'>[];
   /** The overload gate the task routes share with the feature routers; made from config when absent. */
   gate?: ConcurrencyGate;
   /** Accounts, tokens, keys, limits and usage: required by AUTH_MODE=users, unused otherwise. */
@@ -65,16 +67,23 @@ export function createApp(config: Config, deps: AppDeps): express.Express {
   app.use(docsRoutes(deps.tasks.list()));
   const metricsHere = deps.metrics && config.METRICS_PORT === undefined ? deps.metrics : undefined;
   if (metricsHere && config.METRICS_TOKEN) app.get('/metrics', metricsWithToken(metricsHere, config.METRICS_TOKEN));
+  const timed = deadline(config.REQUEST_TIMEOUT);
+  // Compatibility APIs whose clients send their key in the body authenticate in their own routes.
+  const mountCompat = () => {
+    for (const { path, router } of deps.selfAuthenticating ?? []) app.use(path, timed, router);
+  };
   if (config.AUTH_MODE === 'users') {
     if (!deps.identity) throw new Error('createApp: AUTH_MODE=users needs deps.identity (createIdentity)');
-    app.use(...deps.identity.beforeAuth, deps.identity.authenticate, ...deps.identity.afterAuth, deps.identity.routes);
+    app.use(...deps.identity.beforeAuth);
+    mountCompat();
+    app.use(deps.identity.authenticate, ...deps.identity.afterAuth, deps.identity.routes);
   } else {
+    mountCompat();
     app.use(apiKeyAuth(config.AUTH_MODE === 'key' ? config.API_KEY : undefined));
     if (config.RATE_LIMIT_PER_MINUTE > 0) app.use(rateLimiter(config.RATE_LIMIT_PER_MINUTE));
   }
   // Without a token /metrics is an API route: the API key, or the `metrics` scope, or open (AUTH_MODE=off).
   if (metricsHere && !config.METRICS_TOKEN) app.get('/metrics', serveMetrics(metricsHere));
-  const timed = deadline(config.REQUEST_TIMEOUT);
   app.use(taskRoutes({ config, logger: deps.logger, runner: deps.runner, tasks: deps.tasks, gate, ...(deps.jobs ? { jobs: deps.jobs } : {}) }));
   for (const { path, router, inference } of deps.routers ?? []) {
     if (inference) app.use(path, timed, router);

@@ -6,6 +6,9 @@ import { openDatabase, type Db } from './db/database.js';
 import { ModelStats } from './db/model-stats.js';
 import { modelRoutes } from './endpoints/models.js';
 import { faceRoutes } from './endpoints/face.js';
+import { compatAuth } from './endpoints/compat/credentials.js';
+import { deepStackRoutes } from './endpoints/compat/deepstack.js';
+import { FaceGallery } from './db/face-gallery.js';
 import { rembgRoutes } from './endpoints/compat/rembg.js';
 import { jobRoutes } from './endpoints/jobs.js';
 import { JobQueue } from './jobs/queue.js';
@@ -101,6 +104,7 @@ export async function startService(config: Config, logger: Logger, opts: Service
   const gate = new ConcurrencyGate(config.MAX_CONCURRENT_REQUESTS, config.MAX_QUEUED_REQUESTS);
   const identity = config.AUTH_MODE === 'users' ? await createIdentity(config, db, logger.child({ component: 'identity' })) : undefined;
   logger.info({ authMode: config.AUTH_MODE }, `auth mode: ${config.AUTH_MODE}`);
+  const gallery = new FaceGallery(db, { cacheMB: config.FACE_INDEX_CACHE_MB });
   const app = createApp(config, {
     logger, runner: manager, tasks, jobs: queue, gate, metrics, ...(identity ? { identity } : {}),
     health: {
@@ -108,9 +112,12 @@ export async function startService(config: Config, logger: Logger, opts: Service
       models: () => manager.loaded(),
     },
     readiness: { isReady: () => ready, reason: () => reason },
+    selfAuthenticating: config.COMPAT_APIS.includes('deepstack')
+      ? [{ path: '/v1/vision', router: deepStackRoutes({ runner: manager, config, gate, gallery, auth: compatAuth(config, identity) }) }]
+      : [],
     routers: [
-      { path: '/api/v1/face', router: faceRoutes({ runner: manager, db, config, logger, gate }), inference: true },
-      { path: '/api/remove', router: rembgRoutes({ runner: manager, config, gate }), inference: true },
+      { path: '/api/v1/face', router: faceRoutes({ runner: manager, db, config, logger, gate, gallery }), inference: true },
+      ...(config.COMPAT_APIS.includes('rembg') ? [{ path: '/api/remove', router: rembgRoutes({ runner: manager, config, gate }), inference: true }] : []),
       { path: '/api/v1/jobs', router: jobRoutes({ queue, config }), inference: false },
       { path: '/api/v1', router: modelRoutes({ manager, vram: () => scheduler.snapshot(), adminKey: config.ADMIN_API_KEY }), inference: false },
     ],

@@ -126,6 +126,14 @@ export class FaceGallery {
     return { subjects: rows.map(toSubject), total };
   }
 
+  /** The owner's subjects with this name, oldest first (names are not unique; compatibility APIs key on them). */
+  subjectsNamed(owner: string, name: string): Subject[] {
+    const rows = this.db
+      .prepare(`${SUBJECT_SELECT} WHERE s.owner = ? AND s.name = ? GROUP BY s.id ORDER BY s.created_at, s.id`)
+      .all(owner, name) as SubjectRow[];
+    return rows.map(toSubject);
+  }
+
   getSubject(owner: string, id: string): (Subject & { faces: EnrolledFace[] }) | undefined {
     const row = this.db
       .prepare(`${SUBJECT_SELECT} WHERE s.owner = ? AND s.id = ? GROUP BY s.id`)

@@ -26,6 +26,8 @@ export interface FaceRouteDeps {
   logger: Logger;
   /** The overload gate the task routes use: face work counts against the same limit. */
   gate: ConcurrencyGate;
+  /** Shared with the compatibility APIs, so one in-memory index serves every route; made here when absent. */
+  gallery?: FaceGallery;
 }
 
 const threshold = z.number().min(-1).max(1).default(DEFAULT_MATCH_THRESHOLD);
@@ -53,7 +55,7 @@ export function faceRoutes(deps: FaceRouteDeps): Router {
   const router = Router();
   const service = faceService(deps);
   mountImageRoutes(router, service);
-  mountGallery(router, new FaceGallery(deps.db, { cacheMB: deps.config.FACE_INDEX_CACHE_MB }), service);
+  mountGallery(router, deps.gallery ?? new FaceGallery(deps.db, { cacheMB: deps.config.FACE_INDEX_CACHE_MB }), service);
   return router;
 }
 

@@ -27,13 +27,14 @@ export function credential(req: Request): string | undefined {
 /** Tokens issued before a password change are void (1 s slack: iat has whole seconds). */
 const issuedBefore = (iatS: number, ms: number) => iatS * 1000 < ms - 1000;
 
-interface AuthDeps {
+export interface AuthDeps {
   users: UserStore;
   keys: ApiKeyStore;
   tokens: TokenService;
 }
 
-function resolve(deps: AuthDeps, secret: string): Principal {
+/** The principal behind an access token or API key secret; 401 UNAUTHORIZED when there is none. */
+export function principalFor(deps: AuthDeps, secret: string): Principal {
   if (looksLikeApiKey(secret)) {
     const found = deps.keys.authenticate(secret);
     if ('problem' in found) throw unauthorized(found.problem === 'expired' ? 'The API key has expired.' : 'The API key is not valid (unknown or revoked).');
@@ -63,7 +64,7 @@ export function authenticate(deps: AuthDeps): RequestHandler {
     if (!secret) return next(unauthorized('Sign in first: send Authorization: Bearer <access token or API key>.'));
     let principal: Principal;
     try {
-      principal = resolve(deps, secret);
+      principal = principalFor(deps, secret);
     } catch (err) {
       return next(err);
     }

@@ -4,7 +4,7 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
 import { ipKey, limiter } from '../middleware/rate-limits.js';
 import { ApiKeyStore } from './api-keys.js';
-import { authenticate, principalOf } from './authenticate.js';
+import { authenticate, principalFor, principalOf, type Principal } from './authenticate.js';
 import { migrateIdentity } from './migrations.js';
 import { identityRoutes } from './routes.js';
 import { loadSigningKeys } from './signing-keys.js';
@@ -18,6 +18,8 @@ export interface Identity {
   /** Per-IP limit, before authentication (it also caps sign-in attempts). */
   beforeAuth: RequestHandler[];
   authenticate: RequestHandler;
+  /** For compatibility APIs whose clients send the key in the body (DeepStack's api_key). */
+  principalFor(secret: string): Principal;
   /** Per-user and per-tier limits, usage metering and quotas. */
   afterAuth: RequestHandler[];
   routes: ReturnType<typeof identityRoutes>;
@@ -60,6 +62,7 @@ export async function createIdentity(config: Config, db: Db, logger: Logger): Pr
   return {
     beforeAuth: [limiter({ name: 'per IP', limit: config.RATE_LIMIT_IP_PER_MINUTE, key: (req) => ipKey(req) })],
     authenticate: authenticate({ users, keys, tokens }),
+    principalFor: (secret) => principalFor({ users, keys, tokens }, secret),
     afterAuth: [
       limiter({ name: 'per user', limit: (_req, res) => principalOf(res)?.user.limits.ratePerMinute ?? config.RATE_LIMIT_USER_PER_MINUTE, key: (_req, res) => owner(res) }),
       ...tierLimiters,

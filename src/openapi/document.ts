@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { GalleryPage, EnrolOptions, RecognizeOptions, SubjectBody, VerifyOptions } from '../endpoints/face.js';
 import { JobListQuery, JsonSubmit } from '../endpoints/jobs.js';
+import { DeepStackFields } from '../endpoints/compat/deepstack.js';
 import { RembgParams } from '../endpoints/compat/rembg.js';
 import { ERROR_CATALOGUE } from '../errors.js';
 import { Credentials, NewKey, NewUser, Page, PasswordChange, RefreshBody, Registration, UsageQuery, UserPatchBody } from '../identity/schemas.js';
@@ -65,6 +66,22 @@ function operation(op: Operation, path: string): Json {
 
 const PUBLIC: Json[] = [{}];
 
+/** DeepStack's vision API: multipart forms with `api_key`, answers in its own shapes. */
+function deepStackOperations(): Record<string, Record<string, Operation>> {
+  const form = (summary: string, images: string[], body: z.ZodType = DeepStackFields): Record<string, Operation> => ({
+    post: { summary: `DeepStack: ${summary}`, tag: 'deepstack', body, images, errors: WORK_ERRORS, security: PUBLIC, responses: { '200': { description: 'DeepStack answer `{ success: true, … }`; errors are `{ success: false, error }`', content: json({ type: 'object' }) } } },
+  });
+  return {
+    '/v1/vision/face': form('detect faces', ['image']),
+    '/v1/vision/face/register': form('enrol a person (userid) from image or image1…image10', ['image', 'image1', 'image2']),
+    '/v1/vision/face/recognize': form('who are the faces', ['image']),
+    '/v1/vision/face/list': form('the registered userids', []),
+    '/v1/vision/face/delete': form('forget a userid', []),
+    '/v1/vision/face/match': form('similarity of the faces in image1 and image2', ['image1', 'image2']),
+    '/v1/vision/detection': form('detect objects', ['image']),
+  };
+}
+
 /** Routes that are not tasks, by path and method. */
 const OPERATIONS: Record<string, Record<string, Operation>> = {
   '/health': { get: { summary: 'Liveness: status, version, device and loaded models', tag: 'service', security: PUBLIC, errors: [] } },
@@ -110,6 +127,7 @@ const OPERATIONS: Record<string, Record<string, Operation>> = {
     post: { summary: 'rembg: remove the background of an uploaded file', tag: 'rembg', body: RembgParams, images: ['file'], errors: WORK_ERRORS, responses: { '200': { description: 'PNG', content: { 'image/png': { schema: { type: 'string', format: 'binary' } } } } } },
     get: { summary: 'rembg: remove the background of the image at ?url=', tag: 'rembg', query: RembgParams.extend({ url: z.url() }), errors: [...WORK_ERRORS, 502], responses: { '200': { description: 'PNG', content: { 'image/png': { schema: { type: 'string', format: 'binary' } } } } } },
   },
+  ...deepStackOperations(),
   '/api/v1/jobs': {
     post: { summary: 'Submit any task as a durable job', tag: 'jobs', body: JsonSubmit, errors: [400, 401, 403, 409, 413, 429], responses: { '202': { description: 'Accepted', content: json(envelope(ref('JobAccepted'))) }, '200': { description: 'The job an Idempotency-Key already made', content: json(envelope(ref('JobAccepted'))) } } },
     get: { summary: 'List your jobs', tag: 'jobs', query: JobListQuery },

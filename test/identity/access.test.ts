@@ -124,6 +124,24 @@ describe('AUTH_MODE=users: API keys, isolation, limits and usage', () => {
     assert.equal((await api(app, 'GET', '/api/v1/usage', user.accessToken)).status, 200, 'reads are not metered');
   });
 
+  test("DeepStack's api_key form field takes a user's API key; the key's scopes still apply", async () => {
+    const user = await userWith(app, admin, 'deepstack@example.test');
+    const narrow = (await api(app, 'POST', '/api/v1/keys', user.accessToken, { name: 'nvr', scopes: ['tasks'] })).body.result.secret as string;
+    const list = async (apiKey: string) => {
+      const form = new FormData();
+      form.set('api_key', apiKey);
+      const res = await fetch(`${app.url}/v1/vision/face/list`, { method: 'POST', body: form });
+      return { status: res.status, body: (await res.json()) as { success: boolean; faces?: string[]; error?: string } };
+    };
+    const refused = await list(narrow);
+    assert.deepEqual([refused.status, refused.body.success], [403, false]);
+    assert.match(refused.body.error!, /"gallery" scope/);
+    const full = (await api(app, 'POST', '/api/v1/keys', user.accessToken, { name: 'nvr2' })).body.result.secret as string;
+    const allowed = await list(full);
+    assert.deepEqual([allowed.status, allowed.body.success, allowed.body.faces], [200, true, []]);
+    assert.equal((await list('ffk_forged')).status, 401);
+  });
+
   test('no password, token, key secret or hash appears in any log line', async () => {
     const user = await userWith(app, admin, 'secretive@example.test');
     const secret = (await api(app, 'POST', '/api/v1/keys', user.accessToken, { name: 'k' })).body.result.secret as string;

@@ -3,6 +3,9 @@ import { pino } from 'pino';
 import { testConfig } from '../../src/config.js';
 import { openDatabase, type Db } from '../../src/db/database.js';
 import { faceRoutes } from '../../src/endpoints/face.js';
+import { compatAuth } from '../../src/endpoints/compat/credentials.js';
+import { deepStackRoutes } from '../../src/endpoints/compat/deepstack.js';
+import { FaceGallery } from '../../src/db/face-gallery.js';
 import { jobRoutes } from '../../src/endpoints/jobs.js';
 import { createIdentity, type Identity } from '../../src/identity/identity.js';
 import { ConcurrencyGate } from '../../src/middleware/overload.js';
@@ -41,6 +44,7 @@ export async function startIdentityApp(env: Record<string, string> = {}): Promis
     deps: {
       identity,
       jobs: jobs.queue,
+      selfAuthenticating: [{ path: '/v1/vision', router: deepStackRoutes({ runner, config, gate: new ConcurrencyGate(4, 4), gallery: new FaceGallery(db), auth: compatAuth(config, identity) }) }],
       routers: [
         { path: '/api/v1/jobs', router: jobRoutes({ queue: jobs.queue, config }), inference: false },
         { path: '/api/v1/face', router: faceRoutes({ runner, db, config, logger, gate: new ConcurrencyGate(4, 4) }), inference: true },
