@@ -109,6 +109,7 @@ export async function startService(config: Config, logger: Logger, opts: Service
     logger, runner: manager, tasks, jobs: queue, gate, metrics, ...(identity ? { identity } : {}),
     health: {
       device: () => device.primary,
+      deviceReason: () => device.reason,
       models: () => manager.loaded(),
     },
     readiness: { isReady: () => ready, reason: () => reason },

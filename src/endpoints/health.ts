@@ -11,6 +11,8 @@ export interface ModelHealth {
 /** What /health reads; cheap and synchronous so it answers while models run. */
 export interface HealthSource {
   device(): string;
+  /** Why that device: e.g. "the CUDA provider cannot load libcudnn.so.9: install cuDNN 9". */
+  deviceReason?(): string;
   models(): ModelHealth[];
 }
 
@@ -28,6 +30,7 @@ export function healthRoutes(source: HealthSource, readiness: Readiness): Router
       version: VERSION,
       uptime: Math.round(process.uptime()),
       device: source.device(),
+      ...(source.deviceReason ? { deviceReason: source.deviceReason() } : {}),
       models: source.models(),
     });
   });
