@@ -71,9 +71,9 @@ const EnvSchema = z.object({
   SHUTDOWN_TIMEOUT: duration.default(10_000),
   TRUST_PROXY: bool.default(false),
   RATE_LIMIT_PER_MINUTE: int(0, 1_000_000).default(0),
-  // compatibility APIs mounted: rembg (/api/remove), deepstack (/v1/vision)
-  COMPAT_APIS: z.string().default('rembg,deepstack').transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
-    .pipe(z.array(z.enum(['rembg', 'deepstack'], 'expects a comma-separated list of rembg, deepstack'))),
+  // compatibility APIs mounted: rembg (/api/remove), deepstack (/v1/vision), compreface (/api/v1/recognition…)
+  COMPAT_APIS: z.string().default('rembg,deepstack,compreface').transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(['rembg', 'deepstack', 'compreface'], 'expects a comma-separated list of rembg, deepstack, compreface'))),
   // Prometheus metrics: GET /metrics behind METRICS_TOKEN, or on METRICS_PORT alone
   METRICS_TOKEN: z.string().min(16, 'expects at least 16 characters').optional(),
   METRICS_PORT: int(1, 65535).optional(),

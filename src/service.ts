@@ -8,6 +8,7 @@ import { modelRoutes } from './endpoints/models.js';
 import { faceRoutes } from './endpoints/face.js';
 import { compatAuth } from './endpoints/compat/credentials.js';
 import { deepStackRoutes } from './endpoints/compat/deepstack.js';
+import { compreFaceRoutes } from './endpoints/compat/compreface.js';
 import { FaceGallery } from './db/face-gallery.js';
 import { rembgRoutes } from './endpoints/compat/rembg.js';
 import { jobRoutes } from './endpoints/jobs.js';
@@ -121,6 +122,8 @@ export async function startService(config: Config, logger: Logger, opts: Service
       ...(config.COMPAT_APIS.includes('rembg') ? [{ path: '/api/remove', router: rembgRoutes({ runner: manager, config, gate }), inference: true }] : []),
       { path: '/api/v1/jobs', router: jobRoutes({ queue, config }), inference: false },
       { path: '/api/v1', router: modelRoutes({ manager, vram: () => scheduler.snapshot(), adminKey: config.ADMIN_API_KEY }), inference: false },
+      // Last: only requests no native route took reach CompreFace's /api/v1/recognition, /detection, /verification.
+      ...(config.COMPAT_APIS.includes('compreface') ? [{ path: '/api/v1', router: compreFaceRoutes({ runner: manager, config, gate, gallery }), inference: true }] : []),
     ],
   });
   const server = app.listen(config.PORT, config.HOST);

@@ -187,6 +187,50 @@ export class FaceGallery {
     return top.map((m) => ({ ...m, name: names.get(m.subjectId) ?? '' }));
   }
 
+  /** The owner's enrolled faces with their subject's name, oldest first, optionally of one name. */
+  listFaces(owner: string, q: { name?: string; limit: number; offset: number }): { faces: { id: string; subject: string }[]; total: number } {
+    const where = q.name === undefined ? 'f.owner = ?' : 'f.owner = ? AND s.name = ?';
+    const args = q.name === undefined ? [owner] : [owner, q.name];
+    const faces = this.db
+      .prepare(`SELECT f.id, s.name AS subject FROM face_embeddings f JOIN face_subjects s ON s.id = f.subject_id WHERE ${where} ORDER BY f.created_at, f.id LIMIT ? OFFSET ?`)
+      .all(...args, q.limit, q.offset) as { id: string; subject: string }[];
+    const total = this.db.prepare(`SELECT COUNT(*) FROM face_embeddings f JOIN face_subjects s ON s.id = f.subject_id WHERE ${where}`).pluck().get(...args) as number;
+    return { faces, total };
+  }
+
+  /** One enrolled face by id, with its subject's name and its embedding. */
+  face(owner: string, faceId: string): { id: string; subject: string; subjectId: string; embedding: Float32Array } | undefined {
+    const row = this.db
+      .prepare('SELECT f.id, f.subject_id, f.embedding, s.name FROM face_embeddings f JOIN face_subjects s ON s.id = f.subject_id WHERE f.owner = ? AND f.id = ?')
+      .get(owner, faceId) as { id: string; subject_id: string; embedding: Buffer; name: string } | undefined;
+    if (!row) return undefined;
+    const embedding = new Float32Array(row.embedding.buffer.slice(row.embedding.byteOffset, row.embedding.byteOffset + row.embedding.byteLength));
+    return { id: row.id, subject: row.name, subjectId: row.subject_id, embedding };
+  }
+
+  /**
+   * Renames every subject called `from`; when subjects called `to` exist already, the faces move
+   * to the oldest of them and the renamed ones go (CompreFace's merge).
+   */
+  rename(owner: string, from: string, to: string): boolean {
+    const sources = this.subjectsNamed(owner, from);
+    if (sources.length === 0 || from === to) return sources.length > 0;
+    const target = this.subjectsNamed(owner, to)[0];
+    this.db.transaction(() => {
+      for (const s of sources) {
+        if (target) {
+          this.db.prepare('UPDATE face_embeddings SET subject_id = ? WHERE owner = ? AND subject_id = ?').run(target.id, owner, s.id);
+          this.db.prepare('DELETE FROM face_subjects WHERE owner = ? AND id = ?').run(owner, s.id);
+        } else {
+          this.db.prepare('UPDATE face_subjects SET name = ? WHERE owner = ? AND id = ?').run(to, owner, s.id);
+        }
+      }
+    })();
+    // Faces changed subject: the owner's index is rebuilt on its next search.
+    this.indexes.delete(owner);
+    return true;
+  }
+
   /** Faces the owner's in-memory index holds (loads it on first use). */
   indexedFaces(owner: string): number {
     return this.index(owner).size;

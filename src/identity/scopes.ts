@@ -36,6 +36,7 @@ const RULES: readonly ScopeRule[] = [
   { path: /^\/api\/v1\/usage(\/|$)/, need: 'usage' },
   { path: /^\/api\/v1\/jobs(\/|$)/, need: 'jobs' },
   { path: /^\/api\/v1\/face\/subjects(\/|$)/, need: 'gallery' },
+  { path: /^\/api\/v1\/recognition\//, need: 'gallery' },
   { method: 'POST', path: /^\/api\/v1\/models\/[^/]+\/(load|unload)$/, need: 'models:admin' },
   { method: 'GET', path: /^\/metrics$/, need: 'metrics' },
 ];

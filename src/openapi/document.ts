@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { GalleryPage, EnrolOptions, RecognizeOptions, SubjectBody, VerifyOptions } from '../endpoints/face.js';
 import { JobListQuery, JsonSubmit } from '../endpoints/jobs.js';
+import { CompreFaceQuery, CompreFaceSubject, EmbeddingsRecognize, EmbeddingsVerify } from '../endpoints/compat/compreface.js';
 import { DeepStackFields } from '../endpoints/compat/deepstack.js';
 import { RembgParams } from '../endpoints/compat/rembg.js';
 import { ERROR_CATALOGUE } from '../errors.js';
@@ -82,6 +83,27 @@ function deepStackOperations(): Record<string, Record<string, Operation>> {
   };
 }
 
+/** CompreFace's REST API: `x-api-key`, files as multipart `file` or JSON base64, its own answer shapes. */
+function compreFaceOperations(): Record<string, Record<string, Operation>> {
+  const answer = { '200': { description: 'CompreFace answer; errors are `{ message, code }` (code 28: no face)', content: json({ type: 'object' }) } };
+  const op = (summary: string, extra: Partial<Operation> = {}): Operation => ({ summary: `CompreFace: ${summary}`, tag: 'compreface', query: CompreFaceQuery, responses: answer, errors: WORK_ERRORS, ...extra });
+  const withFile = (summary: string, images = ['file']) => op(summary, { images, body: z.object({}) });
+  return {
+    '/api/v1/recognition/subjects': { post: op('add a subject', { body: CompreFaceSubject, query: undefined }), get: op('list subjects', { query: undefined }), delete: op('delete all subjects', { query: undefined }) },
+    '/api/v1/recognition/subjects/{subject}': { put: op('rename (or merge) a subject', { body: CompreFaceSubject, query: undefined }), delete: op('delete a subject and its faces', { query: undefined }) },
+    '/api/v1/recognition/faces': { post: withFile('add an example of a subject (?subject=)'), get: op('list saved examples (?page=&size=&subject=)'), delete: op('delete the examples of a subject (?subject=), or all') },
+    '/api/v1/recognition/faces/{image_id}': { delete: op('delete an example by image_id', { query: undefined }) },
+    '/api/v1/recognition/faces/delete': { post: op('delete examples by image_id', { body: z.array(z.string()), query: undefined }) },
+    '/api/v1/recognition/faces/{image_id}/img': { get: op('download an example image: images are not stored here (404)', { query: undefined }) },
+    '/api/v1/recognition/faces/{image_id}/verify': { post: withFile('verify the faces of an image against an example') },
+    '/api/v1/recognition/recognize': { post: withFile('recognize the faces of an image (limit, prediction_count, det_prob_threshold, face_plugins, status)') },
+    '/api/v1/recognition/embeddings/recognize': { post: op('recognize embeddings', { body: EmbeddingsRecognize }) },
+    '/api/v1/detection/detect': { post: withFile('detect faces (face_plugins)') },
+    '/api/v1/verification/verify': { post: withFile('verify the face of source_image against the faces of target_image', ['source_image', 'target_image']) },
+    '/api/v1/verification/embeddings/verify': { post: op('verify an embedding against others', { body: EmbeddingsVerify, query: undefined }) },
+  };
+}
+
 /** Routes that are not tasks, by path and method. */
 const OPERATIONS: Record<string, Record<string, Operation>> = {
   '/health': { get: { summary: 'Liveness: status, version, device and loaded models', tag: 'service', security: PUBLIC, errors: [] } },
@@ -128,6 +150,7 @@ const OPERATIONS: Record<string, Record<string, Operation>> = {
     get: { summary: 'rembg: remove the background of the image at ?url=', tag: 'rembg', query: RembgParams.extend({ url: z.url() }), errors: [...WORK_ERRORS, 502], responses: { '200': { description: 'PNG', content: { 'image/png': { schema: { type: 'string', format: 'binary' } } } } } },
   },
   ...deepStackOperations(),
+  ...compreFaceOperations(),
   '/api/v1/jobs': {
     post: { summary: 'Submit any task as a durable job', tag: 'jobs', body: JsonSubmit, errors: [400, 401, 403, 409, 413, 429], responses: { '202': { description: 'Accepted', content: json(envelope(ref('JobAccepted'))) }, '200': { description: 'The job an Idempotency-Key already made', content: json(envelope(ref('JobAccepted'))) } } },
     get: { summary: 'List your jobs', tag: 'jobs', query: JobListQuery },

@@ -30,6 +30,8 @@ export interface AnalyzeOptions {
   limit: number;
   /** Run the plugins on the largest detected face only (enrolment, verification). */
   largestOnly?: boolean;
+  /** The image is one face already (a crop; CompreFace's detect_faces=false): no detection, the face is the whole image. */
+  wholeImage?: boolean;
 }
 
 /** Each plugin result carries `ms`: that face's preprocessing, its share of the run, decoding. */
@@ -92,11 +94,9 @@ export async function analyzeFaces(
 ): Promise<FaceAnalysis> {
   const detector = DETECTORS[opts.detector];
   const t0 = performance.now();
-  const detection = await detector.detect(runner, img, {
-    minScore: opts.minScore ?? detector.defaultMinScore,
-    iouThreshold: opts.iouThreshold,
-    limit: opts.limit,
-  }, run);
+  const detection = opts.wholeImage
+    ? { faces: [{ x1: 0, y1: 0, x2: img.width, y2: img.height, score: 1 }], inferenceMs: 0 }
+    : await detector.detect(runner, img, { minScore: opts.minScore ?? detector.defaultMinScore, iouThreshold: opts.iouThreshold, limit: opts.limit }, run);
   const timings: FaceAnalysis['timings'] = {
     detect: { ms: performance.now() - t0, inferenceMs: detection.inferenceMs },
   };
