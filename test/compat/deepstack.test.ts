@@ -11,6 +11,7 @@ import { directRunner } from '../kit/direct-runner.js';
 import { tinyCenterNet } from '../detect-objects/tiny-detectors.js';
 import { tinyFaceModels } from '../face/tiny-face-models.js';
 import { testConfig } from '../../src/config.js';
+import { onScale } from '../../src/tasks/face/match.js';
 
 const KEY = 'deepstack-api-key-0123';
 
@@ -108,4 +109,5 @@ test('match confidence: our match threshold lands on DeepStack’s 0.67; 0 and 1
   assert.equal(matchConfidence(0), 0);
   assert.equal(matchConfidence(-0.5), 0);
   for (let c = 0; c < 1; c += 0.05) assert.ok(matchConfidence(c + 0.05) > matchConfidence(c));
+  assert.equal(onScale(0.4, 0.5), 0.5, "CompreFace's 0.5 boundary");
 });

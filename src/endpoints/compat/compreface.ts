@@ -11,6 +11,7 @@ import type { ConcurrencyGate } from '../../middleware/overload.js';
 import type { ModelRunner } from '../../models/runner.js';
 import { parseWith } from '../../schema.js';
 import { similarity as cosine } from '../../tasks/face/embed.js';
+import { onScale } from '../../tasks/face/match.js';
 import { FACE_MODEL_IDS } from '../../tasks/face/models.js';
 import type { AnalyzedFace, FacePlugin } from '../../tasks/face/pipeline.js';
 import { analyseImage } from '../../tasks/face-detect.js';
@@ -55,8 +56,13 @@ const PLUGIN_VERSIONS: Record<string, string> = {
 };
 
 const round5 = (v: number) => Math.round(v * 100_000) / 100_000;
-/** CompreFace's similarity is 0–1: cosine similarity clipped at 0 (a negative one is no likeness at all). */
-const similarity01 = (a: Float32Array, b: Float32Array) => round5(Math.max(0, cosine(a, b)));
+/**
+ * CompreFace's similarity is 0–1 with 0.5 between most right and most wrong guesses
+ * (docs/Face-Recognition-Similarity-Threshold.md): our measured threshold is put at 0.5.
+ */
+const SIMILARITY_THRESHOLD = 0.5;
+const scaled = (c: number) => round5(onScale(c, SIMILARITY_THRESHOLD));
+const similarity01 = (a: Float32Array, b: Float32Array) => scaled(cosine(a, b));
 const boxOf = (b: Box, score: number) => ({ probability: round5(score), x_max: Math.round(b.x2), y_max: Math.round(b.y2), x_min: Math.round(b.x1), y_min: Math.round(b.y1) });
 
 function pluginsOf(q: Query): string[] {
@@ -213,7 +219,7 @@ export function compreFaceRoutes(deps: CompreFaceDeps): Router {
     const owner = requestOwner(res);
     const result = found.map((f) => ({
       ...describe(f, plugins, q.status),
-      subjects: gallery.search(owner, f.embedding!.vector, q.prediction_count).map((m) => ({ subject: m.name, similarity: round5(Math.max(0, m.similarity)) })),
+      subjects: gallery.search(owner, f.embedding!.vector, q.prediction_count).map((m) => ({ subject: m.name, similarity: scaled(m.similarity) })),
     }));
     res.json({ result, ...(q.status ? { plugins_versions: versions(plugins) } : {}) });
   });
@@ -258,7 +264,7 @@ export function compreFaceRoutes(deps: CompreFaceDeps): Router {
     const { embeddings } = parseWith(EmbeddingsRecognize, req.body, { code: 'INVALID_REQUEST', what: 'body' });
     const result = embeddings.map((e) => {
       const v = Float32Array.from(e);
-      return { embedding: e, similarities: gallery.search(requestOwner(res), v, q.prediction_count).map((m) => ({ subject: m.name, similarity: round5(Math.max(0, m.similarity)) })) };
+      return { embedding: e, similarities: gallery.search(requestOwner(res), v, q.prediction_count).map((m) => ({ subject: m.name, similarity: scaled(m.similarity) })) };
     });
     res.json({ result });
   });

@@ -14,7 +14,7 @@ import { parseWith } from '../../schema.js';
 import { detectObjectsTask } from '../../tasks/detect-objects.js';
 import type { ObjectDetection } from '../../tasks/detect-objects/detection.js';
 import { similarity } from '../../tasks/face/embed.js';
-import { DEFAULT_MATCH_THRESHOLD } from '../../tasks/face/match.js';
+import { onScale } from '../../tasks/face/match.js';
 import { FACE_MODEL_IDS } from '../../tasks/face/models.js';
 import type { AnalyzedFace } from '../../tasks/face/pipeline.js';
 import { analyseImage } from '../../tasks/face-detect.js';
@@ -42,15 +42,10 @@ export const DeepStackFields = z.object({
 type Fields = z.output<typeof DeepStackFields>;
 
 /**
- * DeepStack reports a face match's confidence on 0–1 with 0.67 as its default cut. Our cosine
- * similarity is mapped piecewise-linearly so that our measured match threshold (0.40) lands
- * exactly on 0.67, 1 stays 1 and 0 stays 0: a client's min_confidence keeps its meaning.
+ * DeepStack reports a face match's confidence on 0–1 with 0.67 as its default cut; our measured
+ * match threshold is put there, so a client's min_confidence keeps its meaning.
  */
-export function matchConfidence(cosine: number): number {
-  const t = DEFAULT_MATCH_THRESHOLD;
-  const c = Math.min(1, Math.max(0, cosine));
-  return c >= t ? 0.67 + (0.33 * (c - t)) / (1 - t) : (0.67 * c) / t;
-}
+export const matchConfidence = (cosine: number): number => onScale(cosine, 0.67);
 
 const corners = (b: Box) => ({ x_min: Math.round(b.x1), y_min: Math.round(b.y1), x_max: Math.round(b.x2), y_max: Math.round(b.y2) });
 const fromXywh = (b: { x: number; y: number; width: number; height: number }): Box => ({ x1: b.x, y1: b.y, x2: b.x + b.width, y2: b.y + b.height });

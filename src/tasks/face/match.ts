@@ -10,3 +10,14 @@
  * the profile face) do not; 0.35 would sit within 0.014 of the highest impostor score.
  */
 export const DEFAULT_MATCH_THRESHOLD = 0.4;
+
+/**
+ * Our cosine similarity on another service's 0–1 scale, for drop-in APIs whose clients hold that
+ * service's threshold: piecewise linear, so DEFAULT_MATCH_THRESHOLD lands exactly on `threshold`,
+ * 1 stays 1 and 0 (or less) is 0. Monotonic, so rankings do not change.
+ */
+export function onScale(cosine: number, threshold: number): number {
+  const t = DEFAULT_MATCH_THRESHOLD;
+  const c = Math.min(1, Math.max(0, cosine));
+  return c >= t ? threshold + ((1 - threshold) * (c - t)) / (1 - t) : (threshold * c) / t;
+}
