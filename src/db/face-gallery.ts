@@ -151,6 +151,18 @@ export class FaceGallery {
     return removed;
   }
 
+  /** Every distinct subject name of the owner, in the order first created (compatibility APIs list names). */
+  subjectNamesOf(owner: string): string[] {
+    return this.db.prepare('SELECT name FROM face_subjects WHERE owner = ? GROUP BY name ORDER BY MIN(created_at), MIN(id)').pluck().all(owner) as string[];
+  }
+
+  /** Deletes every subject (and face) of the owner; answers how many subjects went. */
+  deleteAllSubjects(owner: string): number {
+    const deleted = this.db.prepare('DELETE FROM face_subjects WHERE owner = ?').run(owner).changes;
+    this.indexes.delete(owner);
+    return deleted;
+  }
+
   /** Stores one face of a subject; undefined when the subject is not the owner's. */
   addFace(
     owner: string,

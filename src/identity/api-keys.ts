@@ -34,6 +34,7 @@ const view = (r: KeyRow): ApiKeyView => ({
 
 /** Secrets look like `ffk_<32 random bytes, base64url>`: recognisable in a leak scanner, 256 bits of entropy. */
 export const KEY_PREFIX = 'ffk_';
+const LAST_USED_RESOLUTION_MS = 60_000;
 export const looksLikeApiKey = (token: string) => token.startsWith(KEY_PREFIX);
 
 /**
@@ -64,12 +65,15 @@ export class ApiKeyStore {
     return this.db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL').run(this.now(), id, userId).changes > 0;
   }
 
-  /** The live key behind a secret (not revoked, not expired), its last use stamped. */
+  /** The live key behind a secret (not revoked, not expired), its last use stamped (to the minute). */
   authenticate(secret: string): { userId: string; scopes: Scope[]; keyId: string } | { problem: 'expired' | 'unknown' } {
     const row = this.db.prepare('SELECT * FROM api_keys WHERE secret_hash = ? AND revoked_at IS NULL').get(sha256(secret)) as KeyRow | undefined;
     if (!row) return { problem: 'unknown' };
     if (row.expires_at !== null && row.expires_at <= this.now()) return { problem: 'expired' };
-    this.db.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ?').run(this.now(), row.id);
+    // A write per request would serialise every keyed request on SQLite's writer: a minute is fine-grained enough.
+    if (row.last_used_at === null || this.now() - row.last_used_at > LAST_USED_RESOLUTION_MS) {
+      this.db.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ?').run(this.now(), row.id);
+    }
     return { userId: row.user_id, scopes: JSON.parse(row.scopes) as Scope[], keyId: row.id };
   }
 }

@@ -1,4 +1,5 @@
-import type { Request, RequestHandler, Response } from 'express';
+import type { RequestHandler, Response } from 'express';
+import { credential } from '../middleware/auth.js';
 import { AppError } from '../errors.js';
 import type { ApiKeyStore } from './api-keys.js';
 import { looksLikeApiKey } from './api-keys.js';
@@ -18,11 +19,6 @@ export interface Principal {
 
 export const principalOf = (res: Response): Principal | undefined => res.locals.principal as Principal | undefined;
 export const userOwner = (userId: string) => `user:${userId}`;
-
-export function credential(req: Request): string | undefined {
-  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '')?.[1];
-  return bearer ?? req.get('x-api-key')?.trim() ?? undefined;
-}
 
 /** Tokens issued before a password change are void (1 s slack: iat has whole seconds). */
 const issuedBefore = (iatS: number, ms: number) => iatS * 1000 < ms - 1000;

@@ -57,7 +57,7 @@ export async function createIdentity(config: Config, db: Db, logger: Logger): Pr
   const tierLimiters = (Object.keys(tierLimits) as Tier[]).map((tier) => limiter({
     name: `${tier} tier`,
     limit: tierLimits[tier],
-    key: (req, res) => (routeTier(req.method, req.path) === tier && owner(res) ? `${owner(res)}:${tier}` : undefined),
+    key: (req, res) => (routeTier(req.method, `${req.baseUrl}${req.path}`) === tier && owner(res) ? `${owner(res)}:${tier}` : undefined),
   }));
   return {
     beforeAuth: [limiter({ name: 'per IP', limit: config.RATE_LIMIT_IP_PER_MINUTE, key: (req) => ipKey(req) })],

@@ -75,7 +75,9 @@ export function noteInput(res: Response, operation: string, images: readonly { w
 export function meterUsage(store: UsageStore, quotaOf: (res: Response) => number | null, isMetered: (method: string, path: string) => boolean): RequestHandler {
   return (req, res, next) => {
     const owner = String(res.locals.owner ?? 'anonymous');
-    if (!isMetered(req.method, req.path) || owner === 'anonymous') return next();
+    // A compatibility router runs this inside its own mount: the full path is baseUrl + path.
+    const path = `${req.baseUrl}${req.path}`;
+    if (!isMetered(req.method, path) || owner === 'anonymous') return next();
     const quota = quotaOf(res);
     if (quota !== null && store.requestsToday(owner) >= quota) {
       const midnight = new Date(store.today()).getTime() + 86_400_000;
@@ -85,7 +87,6 @@ export function meterUsage(store: UsageStore, quotaOf: (res: Response) => number
       }));
       return;
     }
-    const path = req.path;
     res.once('finish', () => {
       const note = usageNote(res);
       store.record(owner, {

@@ -17,3 +17,11 @@ export function rawChannels(n: number): RawImage['channels'] {
   if (n === 1 || n === 2 || n === 3 || n === 4) return n;
   throw new RangeError(`raw images have 1 to 4 channels, got ${n}`);
 }
+
+/** A Lanczos resize to exactly width × height, channels kept; the same image when it is that size already. */
+export async function resizeRaw(image: RawImage, width: number, height: number): Promise<RawImage> {
+  if (image.width === width && image.height === height) return image;
+  const data = await sharpFromRaw(image).resize(width, height, { kernel: 'lanczos3', fit: 'fill' }).raw().toBuffer();
+  if (data.length !== width * height * image.channels) throw new Error(`resize gave ${data.length} bytes for ${width}×${height}×${image.channels}`);
+  return { data, width, height, channels: image.channels };
+}

@@ -111,13 +111,13 @@ export class JobStore {
     return { jobs, nextCursor: more && last ? encodeCursor(last) : null };
   }
 
-  /** Pending and processing jobs: what the queue bound counts. */
   /** Jobs per status, for the metrics gauge. */
   countByStatus(): Record<string, number> {
     const rows = this.db.prepare('SELECT status, COUNT(*) AS n FROM jobs GROUP BY status').all() as { status: string; n: number }[];
     return Object.fromEntries(rows.map((r) => [r.status, r.n]));
   }
 
+  /** Pending and processing jobs: what the queue bound counts. */
   countActive(): number {
     return this.db.prepare(`SELECT COUNT(*) FROM jobs WHERE status IN ('pending','processing')`).pluck().get() as number;
   }

@@ -1,6 +1,7 @@
 import type { RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { JobQueue } from '../jobs/queue.js';
+import { JOB_STATUSES, TERMINAL, type JobStatus } from '../jobs/schema.js';
 import fs from 'node:fs';
 import type { RunObserver } from '../models/manager.js';
 import type { GpuReading } from '../models/device.js';
@@ -8,7 +9,6 @@ import type { Decision, VramSnapshot } from '../vram/types.js';
 
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 const JOB_SECONDS = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
-const FINISHED = new Set(['completed', 'failed', 'cancelled']);
 
 /** GPU memory and utilisation as nvidia-smi reports them, when a GPU is present. */
 export type GpuMemory = () => GpuReading | undefined;
@@ -124,12 +124,12 @@ export class ServiceMetrics {
       name: 'fotofun_jobs', help: 'Jobs by status.', labelNames: ['status'], registers: [this.registry],
       collect() {
         const counts = queue.store.countByStatus();
-        for (const status of ['pending', 'processing', 'completed', 'failed', 'cancelled']) this.set({ status }, counts[status] ?? 0);
+        for (const status of JOB_STATUSES) this.set({ status }, counts[status] ?? 0);
       },
     });
     queue.on('event', (e) => {
       const to = e.type === 'status' ? String(e.data.to) : '';
-      if (!FINISHED.has(to)) return;
+      if (!TERMINAL.includes(to as JobStatus)) return;
       const job = queue.store.get(e.jobId);
       if (!job?.started_at) return;
       this.jobDuration.observe({ operation: job.operation, status: to }, Math.max(0, e.at - job.started_at) / 1000);

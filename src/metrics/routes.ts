@@ -1,7 +1,7 @@
 import express, { type Express, type RequestHandler } from 'express';
 import type { Server } from 'node:http';
 import { AppError } from '../errors.js';
-import { sameSecret } from '../middleware/auth.js';
+import { credential, sameSecret } from '../middleware/auth.js';
 import type { ServiceMetrics } from './metrics.js';
 
 /** The exposition itself. */
@@ -14,7 +14,7 @@ export const serveMetrics = (metrics: ServiceMetrics): RequestHandler => async (
 export function metricsWithToken(metrics: ServiceMetrics, token: string): RequestHandler {
   const serve = serveMetrics(metrics);
   return (req, res, next) => {
-    const given = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1];
+    const given = credential(req);
     if (!given || !sameSecret(given, token)) {
       next(new AppError('UNAUTHORIZED', 'GET /metrics needs Authorization: Bearer <METRICS_TOKEN>.', { headers: { 'WWW-Authenticate': 'Bearer' } }));
       return;

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { AppError } from '../errors.js';
 
 /** Hashing both sides first gives equal-length buffers, so the compare leaks neither content nor length. */
@@ -12,6 +12,12 @@ export function sameSecret(given: string, expected: string): boolean {
 /** A short, non-reversible owner id for per-key data (jobs, face gallery): never the key itself. */
 export function ownerOf(key: string): string {
   return `key:${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
+}
+
+/** The secret a request presents: `Authorization: Bearer <secret>`, else `X-API-Key`. */
+export function credential(req: Request): string | undefined {
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '')?.[1];
+  return bearer ?? req.get('x-api-key')?.trim();
 }
 
 /** Who is asking: set by apiKeyAuth for every route behind it. */
@@ -30,9 +36,8 @@ export function apiKeyAuth(apiKey: string | undefined): RequestHandler {
       next();
       return;
     }
-    const header = req.get('authorization') ?? '';
-    const bearer = /^Bearer\s+(.+)$/i.exec(header)?.[1] ?? req.get('x-api-key');
-    if (!bearer || !sameSecret(bearer.trim(), apiKey)) {
+    const secret = credential(req);
+    if (!secret || !sameSecret(secret, apiKey)) {
       next(new AppError('UNAUTHORIZED', 'A valid API key is required: send Authorization: Bearer <API_KEY>.', {
         headers: { 'WWW-Authenticate': 'Bearer' },
       }));

@@ -139,6 +139,8 @@ describe('AUTH_MODE=users: API keys, isolation, limits and usage', () => {
     const full = (await api(app, 'POST', '/api/v1/keys', user.accessToken, { name: 'nvr2' })).body.result.secret as string;
     const allowed = await list(full);
     assert.deepEqual([allowed.status, allowed.body.success, allowed.body.faces], [200, true, []]);
+    const usage = (await api(app, 'GET', '/api/v1/usage', user.accessToken)).body.result.usage as { operation: string; requests: number }[];
+    assert.equal(usage.find((u) => u.operation === '/v1/vision/face/list')?.requests, 1, 'a DeepStack request is metered like a native one');
     assert.equal((await list('ffk_forged')).status, 401);
   });
 

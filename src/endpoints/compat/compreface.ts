@@ -14,7 +14,7 @@ import { similarity as cosine } from '../../tasks/face/embed.js';
 import { onScale } from '../../tasks/face/match.js';
 import { FACE_MODEL_IDS } from '../../tasks/face/models.js';
 import type { AnalyzedFace, FacePlugin } from '../../tasks/face/pipeline.js';
-import { analyseImage } from '../../tasks/face-detect.js';
+import { compatFaces } from './faces.js';
 
 export interface CompreFaceDeps {
   runner: ModelRunner;
@@ -127,17 +127,15 @@ const subjectNotFound = (s: string) => new AppError('NOT_FOUND', `Subject ${s} n
 export function compreFaceRoutes(deps: CompreFaceDeps): Router {
   const router = Router();
   const limits = intakeLimits(deps.config);
-  const json = express.json({ limit: Math.ceil((deps.config.MAX_FILE_SIZE * 4) / 3) + 64 * 1024 });
+  // Only names, ids and embeddings come as parsed JSON (≤ 100 × 512 numbers); images are read by readImageRequest.
+  const json = express.json({ limit: '2mb' });
   const { gallery } = deps;
   const query = (raw: unknown) => parseWith(CompreFaceQuery, raw, { code: 'INVALID_REQUEST', what: 'query' });
   const image = async (req: express.Request, field = 'file') => (await readImageRequest(req, { ...limits, imageFields: [field] })).images[field]!;
-  const faces = (img: ValidatedImage, q: Query, plugins: FacePlugin[], res: Response) => deps.gate.run(res.locals.signal as AbortSignal | undefined, async () => {
-    const analysis = await analyseImage(deps.runner, img, {
-      detector: 'ultraface', iouThreshold: 0.4, limit: q.limit > 0 ? q.limit : 100, plugins, wholeImage: !q.detect_faces,
-      ...(q.det_prob_threshold === undefined ? {} : { minScore: q.det_prob_threshold }),
-    }, res.locals.signal ? { signal: res.locals.signal as AbortSignal } : {});
-    return analysis.faces;
-  });
+  const faces = (img: ValidatedImage, q: Query, plugins: FacePlugin[], res: Response, largestOnly = false) => compatFaces(deps, img, {
+    limit: q.limit > 0 ? q.limit : 100, plugins, wholeImage: !q.detect_faces, largestOnly,
+    ...(q.det_prob_threshold === undefined ? {} : { minScore: q.det_prob_threshold }),
+  }, res);
   const wanted = (q: Query, extra: FacePlugin[] = []) => [...new Set([...pluginsOf(q).map((p) => PLUGIN_MAP[p]!), ...extra])];
 
   // subjects
@@ -148,8 +146,7 @@ export function compreFaceRoutes(deps: CompreFaceDeps): Router {
     res.status(201).json({ subject });
   });
   router.get('/recognition/subjects', (_req, res) => {
-    const names = gallery.listSubjects(requestOwner(res), { limit: 100_000, offset: 0 }).subjects.map((s) => s.name);
-    res.json({ subjects: [...new Set(names)] });
+    res.json({ subjects: gallery.subjectNamesOf(requestOwner(res)) });
   });
   router.put('/recognition/subjects/:subject', json, (req, res) => {
     const { subject } = parseWith(CompreFaceSubject, req.body, { code: 'INVALID_REQUEST', what: 'body' });
@@ -162,17 +159,14 @@ export function compreFaceRoutes(deps: CompreFaceDeps): Router {
     res.json({ subject: req.params.subject });
   });
   router.delete('/recognition/subjects', (_req, res) => {
-    const all = gallery.listSubjects(requestOwner(res), { limit: 100_000, offset: 0 }).subjects;
-    for (const s of all) gallery.deleteSubject(requestOwner(res), s.id);
-    res.json({ deleted: all.length });
+    res.json({ deleted: gallery.deleteAllSubjects(requestOwner(res)) });
   });
 
   // the face collection
   router.post('/recognition/faces', async (req, res) => {
     const q = query(req.query);
     if (!q.subject) throw new AppError('INVALID_REQUEST', 'subject is required', { details: { field: 'subject' } });
-    const found = await faces(await image(req), q, ['embedding'], res);
-    const face = [...found].sort((a, b) => (b.box.x2 - b.box.x1) * (b.box.y2 - b.box.y1) - (a.box.x2 - a.box.x1) * (a.box.y2 - a.box.y1))[0];
+    const [face] = await faces(await image(req), q, ['embedding'], res, true);
     if (!face?.embedding) throw noFace();
     const owner = requestOwner(res);
     const subject = gallery.subjectsNamed(owner, q.subject)[0] ?? gallery.createSubject(owner, { name: q.subject });
@@ -246,7 +240,7 @@ export function compreFaceRoutes(deps: CompreFaceDeps): Router {
     const q = query(req.query);
     const plugins = pluginsOf(q);
     const { images } = await readImageRequest(req, { ...limits, imageFields: ['source_image', 'target_image'] });
-    const [source, targets] = await Promise.all([faces(images.source_image!, { ...q, limit: 1 }, wanted(q, ['embedding']), res), faces(images.target_image!, q, wanted(q, ['embedding']), res)]);
+    const [source, targets] = await Promise.all([faces(images.source_image!, q, wanted(q, ['embedding']), res, true), faces(images.target_image!, q, wanted(q, ['embedding']), res)]);
     if (source.length === 0 || targets.length === 0) throw noFace();
     const s = source[0]!;
     res.json({

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Config } from '../../config.js';
 import type { FaceGallery } from '../../db/face-gallery.js';
 import { AppError, isAppError } from '../../errors.js';
-import { credential } from '../../identity/authenticate.js';
+import { credential } from '../../middleware/auth.js';
 import type { Scope } from '../../identity/scopes.js';
 import type { Box } from '../../image/geometry.js';
 import type { ValidatedImage } from '../../image/types.js';
@@ -16,10 +16,10 @@ import type { ObjectDetection } from '../../tasks/detect-objects/detection.js';
 import { similarity } from '../../tasks/face/embed.js';
 import { onScale } from '../../tasks/face/match.js';
 import { FACE_MODEL_IDS } from '../../tasks/face/models.js';
-import type { AnalyzedFace } from '../../tasks/face/pipeline.js';
-import { analyseImage } from '../../tasks/face-detect.js';
+import type { AnalyzeOptions } from '../../tasks/face/pipeline.js';
 import { runGated } from '../tasks.js';
 import type { CompatAuth } from './credentials.js';
+import { compatFaces } from './faces.js';
 
 export interface DeepStackDeps {
   runner: ModelRunner;
@@ -49,7 +49,6 @@ export const matchConfidence = (cosine: number): number => onScale(cosine, 0.67)
 
 const corners = (b: Box) => ({ x_min: Math.round(b.x1), y_min: Math.round(b.y1), x_max: Math.round(b.x2), y_max: Math.round(b.y2) });
 const fromXywh = (b: { x: number; y: number; width: number; height: number }): Box => ({ x1: b.x, y1: b.y, x2: b.x + b.width, y2: b.y + b.height });
-const area = (b: Box) => (b.x2 - b.x1) * (b.y2 - b.y1);
 const round4 = (v: number) => Math.round(v * 10_000) / 10_000;
 
 interface Call {
@@ -81,8 +80,8 @@ export function deepStackRoutes(deps: DeepStackDeps): Router {
       const started = performance.now();
       const { images, options } = await readImageRequest(req, { ...limits, imageFields: IMAGE_FIELDS, optionalFields: IMAGE_FIELDS });
       const fields = parseWith(DeepStackFields, options, { code: 'INVALID_REQUEST', what: 'form' });
-      const owner = deps.auth(fields.api_key ?? credential(req), need);
-      res.locals.owner = owner;
+      await deps.auth(req, res, fields.api_key ?? credential(req), need);
+      const owner = String(res.locals.owner);
       const ordered = IMAGE_FIELDS.flatMap((f) => (images[f] ? [images[f]] : []));
       const body = await work({ images: ordered, byField: images, fields, owner, req, res });
       res.json({ success: true, ...body, duration: Math.round(performance.now() - started) });
@@ -92,16 +91,11 @@ export function deepStackRoutes(deps: DeepStackDeps): Router {
     if (call.images.length < n) throw new AppError('INVALID_REQUEST', `Send ${what}.`, { details: { field: 'image' } });
     return call.images;
   };
-  const gated = <T>(res: Response, work: () => Promise<T>) => deps.gate.run(res.locals.signal as AbortSignal | undefined, work);
-  const faces = async (image: ValidatedImage, embed: boolean, res: Response, minScore?: number) => {
-    const analysis = await analyseImage(deps.runner, image, { detector: 'ultraface', iouThreshold: 0.4, limit: 100, plugins: embed ? ['embedding'] : [], ...(minScore === undefined ? {} : { minScore }) }, res.locals.signal ? { signal: res.locals.signal as AbortSignal } : {});
-    return analysis.faces;
-  };
-  const largest = (list: AnalyzedFace[]) => [...list].sort((a, b) => area(b.box) - area(a.box))[0];
+  const faces = (image: ValidatedImage, res: Response, opts: Partial<AnalyzeOptions> = {}) => compatFaces(deps, image, opts, res);
 
   route('/face', 'tasks', async (call) => {
     const [image] = need(call, 1, 'an image');
-    const found = await gated(call.res, () => faces(image!, false, call.res, call.fields.min_confidence));
+    const found = await faces(image!, call.res, call.fields.min_confidence === undefined ? {} : { minScore: call.fields.min_confidence });
     return { predictions: found.map((f) => ({ confidence: round4(f.score), ...corners(f.box) })) };
   });
 
@@ -109,8 +103,7 @@ export function deepStackRoutes(deps: DeepStackDeps): Router {
     const userid = call.fields.userid;
     if (!userid) throw new AppError('INVALID_REQUEST', 'userid is required.', { details: { field: 'userid' } });
     const images = need(call, 1, 'at least one image of the person');
-    const found = await gated(call.res, () => Promise.all(images.map((img) => faces(img, true, call.res))));
-    const vectors = found.map((list) => largest(list));
+    const vectors = await Promise.all(images.map(async (img) => (await faces(img, call.res, { plugins: ['embedding'], largestOnly: true }))[0]));
     if (vectors.some((v) => !v?.embedding)) throw new AppError('NO_FACE', 'No face found in one of the images.');
     const subject = deps.gallery.subjectsNamed(call.owner, userid)[0] ?? deps.gallery.createSubject(call.owner, { name: userid });
     for (const face of vectors) deps.gallery.addFace(call.owner, subject.id, { embedding: face!.embedding!.vector, model: FACE_MODEL_IDS.embed, box: face!.box, score: face!.score });
@@ -120,7 +113,7 @@ export function deepStackRoutes(deps: DeepStackDeps): Router {
   route('/face/recognize', 'gallery', async (call) => {
     const [image] = need(call, 1, 'an image');
     const min = call.fields.min_confidence ?? 0.67;
-    const found = await gated(call.res, () => faces(image!, true, call.res));
+    const found = await faces(image!, call.res, { plugins: ['embedding'] });
     const predictions = found.map((f) => {
       const best = f.embedding ? deps.gallery.search(call.owner, f.embedding.vector, 1)[0] : undefined;
       const confidence = best ? matchConfidence(best.similarity) : 0;
@@ -130,8 +123,7 @@ export function deepStackRoutes(deps: DeepStackDeps): Router {
   });
 
   route('/face/list', 'gallery', async (call) => {
-    const names = new Set(deps.gallery.listSubjects(call.owner, { limit: 100_000, offset: 0 }).subjects.map((s) => s.name));
-    return { faces: [...names] };
+    return { faces: deps.gallery.subjectNamesOf(call.owner) };
   });
 
   route('/face/delete', 'gallery', async (call) => {
@@ -145,8 +137,8 @@ export function deepStackRoutes(deps: DeepStackDeps): Router {
     const a = call.byField.image1 ?? call.images[0];
     const b = call.byField.image2 ?? call.images[1];
     if (!a || !b) throw new AppError('INVALID_REQUEST', 'Send two images, image1 and image2.', { details: { field: 'image2' } });
-    const [fa, fb] = await gated(call.res, () => Promise.all([faces(a, true, call.res), faces(b, true, call.res)]));
-    const [x, y] = [largest(fa), largest(fb)];
+    const largest = { plugins: ['embedding'], largestOnly: true } as const;
+    const [[x], [y]] = await Promise.all([faces(a, call.res, largest), faces(b, call.res, largest)]);
     if (!x?.embedding || !y?.embedding) throw new AppError('NO_FACE', `No face found in ${!x?.embedding ? 'image1' : 'image2'}.`);
     return { similarity: round4(matchConfidence(similarity(x.embedding.vector, y.embedding.vector))) };
   });

@@ -2,7 +2,8 @@ import type { RawImage } from '../../image/raw.js';
 import { resamplePlane } from '../../image/resample.js';
 import { maskAsRaw } from './composite.js';
 import type { Mask } from './mask.js';
-import { atWorkSize, resizeLinear, yieldToLoop } from './work-size.js';
+import { yieldToLoop } from '../event-loop.js';
+import { atWorkSize, resizeLinear } from './work-size.js';
 
 /**
  * Edge-aware matte refinement: He, Sun and Tang's colour guided filter, in its fast form (He and

@@ -1,6 +1,7 @@
 import type { RawImage } from '../../image/raw.js';
 import type { Mask } from './mask.js';
-import { atWorkSize, yieldToLoop } from './work-size.js';
+import { yieldToLoop } from '../event-loop.js';
+import { atWorkSize } from './work-size.js';
 
 /**
  * rembg-style alpha matting: a trimap from the mask, then Levin, Lischinski and Weiss's closed-form

@@ -8,9 +8,6 @@ import type { Mask } from './mask.js';
  */
 export const MAX_WORK_SIDE = 1024;
 
-/** Lets other requests (and /health) run between a refinement's long synchronous steps. */
-export const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-
 /** Bilinear resize; a one-channel image stays grey, a colour one loses its alpha. */
 export function resizeLinear(raw: RawImage, width: number, height: number): Promise<Buffer> {
   const pipeline = sharpFromRaw(raw).resize(width, height, { fit: 'fill', kernel: 'linear' });

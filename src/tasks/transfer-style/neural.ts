@@ -1,5 +1,5 @@
 import { AppError } from '../../errors.js';
-import { sharpFromRaw, type RawImage } from '../../image/raw.js';
+import { resizeRaw, type RawImage } from '../../image/raw.js';
 import { upscaleTiled, type TileModel } from '../../image/tiling.js';
 import type { DeviceId, ModelRunner } from '../../models/runner.js';
 import { float32 } from '../../models/tensor.js';
@@ -109,13 +109,10 @@ function featureStats(features: Float32Array, channels: number): FeatureStats {
   return { mean, std };
 }
 
-/** The raw image resized so its longest side is at most `side` and both sides are multiples of 8. */
-async function encoderSized(image: RawImage, side: number): Promise<RawImage> {
+/** The RGB image resized so its longest side is at most `side` and both sides are multiples of 8. */
+function encoderSized(image: RawImage, side: number): Promise<RawImage> {
   const k = Math.min(1, side / Math.max(image.width, image.height));
-  const width = roundUp(Math.max(1, Math.round(image.width * k)), ADAIN.stride);
-  const height = roundUp(Math.max(1, Math.round(image.height * k)), ADAIN.stride);
-  const data = await sharpFromRaw(image).removeAlpha().resize(width, height, { fit: 'fill', kernel: 'lanczos3' }).raw().toBuffer();
-  return { data, width, height, channels: 3 };
+  return resizeRaw(image, roundUp(Math.max(1, Math.round(image.width * k)), ADAIN.stride), roundUp(Math.max(1, Math.round(image.height * k)), ADAIN.stride));
 }
 
 function planar(image: RawImage): Float32Array {

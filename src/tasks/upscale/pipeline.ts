@@ -1,5 +1,5 @@
 import { AppError } from '../../errors.js';
-import { sharpFromRaw, type RawImage } from '../../image/raw.js';
+import { resizeRaw, type RawImage } from '../../image/raw.js';
 import { tileGrid, upscaleTiled, type TileModel } from '../../image/tiling.js';
 import type { DeviceId, ModelRunner } from '../../models/runner.js';
 import { float32 } from '../../models/tensor.js';
@@ -61,12 +61,6 @@ function runnerTileModel(step: ModelStep, ctx: PassContext, stats: PlanRun): Til
   };
 }
 
-async function resize(image: RawImage, width: number, height: number): Promise<RawImage> {
-  const data = await sharpFromRaw(image).resize(width, height, { kernel: 'lanczos3', fit: 'fill' }).raw().toBuffer();
-  if (data.length !== width * height * image.channels) throw new Error(`resize gave ${data.length} bytes for ${width}×${height}×${image.channels}`);
-  return { data, width, height, channels: image.channels };
-}
-
 /** Runs the plan's passes and resizes on the RGB channels of `image` (alpha is the caller's). */
 export async function runPlan(image: RawImage, plan: UpscalePlan, ctx: PassContext): Promise<PlanRun> {
   const total = countTiles(plan, image.width, image.height, ctx.tileSize, ctx.tilePad);
@@ -74,7 +68,7 @@ export async function runPlan(image: RawImage, plan: UpscalePlan, ctx: PassConte
   for (const step of plan.steps) {
     const start = performance.now();
     if (step.kind === 'resize') {
-      stats.image = await resize(stats.image, step.width, step.height);
+      stats.image = await resizeRaw(stats.image, step.width, step.height);
       stats.resizeMs += performance.now() - start;
       continue;
     }
