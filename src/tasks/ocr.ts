@@ -9,7 +9,8 @@ import { dbBoxes } from './ocr/db-postprocess.js';
 import { lineQuad } from './ocr/line-crop.js';
 import { characterList, DET, OCR_MODELS, REC } from './ocr/models.js';
 import type { Quad } from './ocr/quad.js';
-import { orient, recognise, type RunStats } from './ocr/recognize.js';
+import type { RunStats } from './model-run.js';
+import { orient, recognise } from './ocr/recognize.js';
 
 /**
  * Example: `{"image":"<base64>","options":{"detectRotation":true}}` →

@@ -1,16 +1,12 @@
 import type { RawImage } from '../../image/raw.js';
-import type { DeviceId, ModelRunner } from '../../models/runner.js';
-import { float32 } from '../../models/tensor.js';
+import type { ModelRunner } from '../../models/runner.js';
+import { runFloat, type RunStats } from '../model-run.js';
 import { AppError } from '../../errors.js';
 import { sampleLine, turned, type LineQuad } from './line-crop.js';
 import { CLS, OCR_MODELS, REC } from './models.js';
 
 const CLS_BATCH = 16;
 
-export interface RunStats {
-  device: DeviceId | undefined;
-  inferenceMs: number;
-}
 
 export interface ReadLine {
   text: string;
@@ -18,16 +14,6 @@ export interface ReadLine {
   turned: boolean;
 }
 
-async function run(runner: ModelRunner, id: string, input: string, output: string, data: Float32Array, dims: number[], signal: AbortSignal, stats: RunStats) {
-  const result = await runner.run(id, { [input]: float32(data, dims) }, { signal, outputs: [output] });
-  stats.device = result.device;
-  stats.inferenceMs += result.inferenceMs;
-  const out = result.outputs[output];
-  if (!out || out.type !== 'float32' || out.dims[0] !== dims[0]) {
-    throw new AppError('PROCESSING_ERROR', `Model ${id} returned no float32 "${output}" for ${dims[0]} lines; check that MODEL_DIR holds the right ${id}.onnx.`);
-  }
-  return out;
-}
 
 /** PP-OCR's direction classifier: a line it calls 180° with more than 0.9 is read turned. */
 export async function orient(src: RawImage, lines: LineQuad[], runner: ModelRunner, signal: AbortSignal, stats: RunStats): Promise<LineQuad[]> {
@@ -40,7 +26,7 @@ export async function orient(src: RawImage, lines: LineQuad[], runner: ModelRunn
       const width = Math.min(CLS.width, Math.ceil(CLS.height * (line.width / Math.max(1, line.height))));
       sampleLine(src, line, { data, offset: i * 3 * plane, stride: CLS.width, width: Math.max(1, width), height: CLS.height });
     });
-    const probs = (await run(runner, OCR_MODELS.cls, CLS.input, CLS.output, data, [batch.length, 3, CLS.height, CLS.width], signal, stats)).data as Float32Array;
+    const probs = (await runFloat(runner, OCR_MODELS.cls, CLS, data, [batch.length, 3, CLS.height, CLS.width], signal, stats)).data as Float32Array;
     batch.forEach((line, i) => {
       if (probs[i * 2 + 1]! > probs[i * 2]! && probs[i * 2 + 1]! > CLS.flipThreshold) out[b + i] = turned(line);
     });
@@ -116,7 +102,7 @@ export async function recognise(src: RawImage, lines: LineQuad[], chars: readonl
     const plane = width * REC.height;
     const data = new Float32Array(ids.length * 3 * plane);
     ids.forEach((id, k) => sampleLine(src, lines[id]!, { data, offset: k * 3 * plane, stride: width, width: widths[id]!, height: REC.height }));
-    const out = await run(runner, OCR_MODELS.rec, REC.input, REC.output, data, [ids.length, 3, REC.height, width], signal, stats);
+    const out = await runFloat(runner, OCR_MODELS.rec, REC, data, [ids.length, 3, REC.height, width], signal, stats);
     const [, steps, classes] = out.dims as [number, number, number];
     if (classes !== chars.length) {
       throw new AppError('PROCESSING_ERROR', `Model ${OCR_MODELS.rec} scores ${classes} symbols but ${REC.keysFile} gives ${chars.length}; the weights and the character list do not match.`);

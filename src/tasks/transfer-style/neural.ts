@@ -1,8 +1,8 @@
 import { AppError } from '../../errors.js';
 import { resizeRaw, type RawImage } from '../../image/raw.js';
 import { upscaleTiled, type TileModel } from '../../image/tiling.js';
-import type { DeviceId, ModelRunner } from '../../models/runner.js';
-import { float32 } from '../../models/tensor.js';
+import type { ModelRunner } from '../../models/runner.js';
+import { runFloat, type RunStats } from '../model-run.js';
 import { ADAIN, PRESET_CONTRACT, presetModelId, type StylePreset } from './models.js';
 
 export interface NeuralContext {
@@ -11,17 +11,11 @@ export interface NeuralContext {
   onTile: (done: number, total: number) => void;
 }
 
-export interface NeuralRun {
+export interface NeuralRun extends RunStats {
   image: RawImage;
   tiles: number;
-  device: DeviceId | undefined;
-  inferenceMs: number;
 }
 
-interface Usage {
-  device: DeviceId | undefined;
-  inferenceMs: number;
-}
 
 /** CHW planes of w × h, edge-replicated out to pw × ph. */
 function padPlanes(input: Float32Array, w: number, h: number, pw: number, ph: number): Float32Array {
@@ -57,14 +51,6 @@ function fitted(model: TileModel, sides: (w: number, h: number) => [number, numb
 
 const roundUp = (v: number, m: number) => Math.ceil(v / m) * m;
 
-async function runImageModel(runner: ModelRunner, id: string, input: string, output: string, data: Float32Array, dims: number[], signal: AbortSignal, usage: Usage) {
-  const result = await runner.run(id, { [input]: float32(data, dims) }, { signal, outputs: [output] });
-  usage.device = result.device;
-  usage.inferenceMs += result.inferenceMs;
-  const out = result.outputs[output];
-  if (!out || out.type !== 'float32') throw new AppError('PROCESSING_ERROR', `Model ${id} returned no float32 "${output}"; check that MODEL_DIR holds the right ${id}.onnx.`);
-  return out;
-}
 
 function checkDims(id: string, got: readonly number[], want: number[]): void {
   if (got.join() !== want.join()) throw new AppError('PROCESSING_ERROR', `Model ${id} returned [${got.join(',')}]; expected [${want.join(',')}]. Check that the model file matches the manifest.`);
@@ -74,9 +60,9 @@ function checkDims(id: string, got: readonly number[], want: number[]): void {
 export async function stylizePreset(content: RawImage, preset: StylePreset, ctx: NeuralContext): Promise<NeuralRun> {
   const id = presetModelId(preset);
   const { size, input, output } = PRESET_CONTRACT;
-  const usage: Usage = { device: undefined, inferenceMs: 0 };
+  const usage: RunStats = { device: undefined, inferenceMs: 0 };
   const model: TileModel = async (tile, w, h) => {
-    const out = await runImageModel(ctx.runner, id, input, output, tile.map((v) => v * 255), [1, 3, h, w], ctx.signal, usage);
+    const out = await runFloat(ctx.runner, id, { input, output }, tile.map((v) => v * 255), [1, 3, h, w], ctx.signal, usage);
     checkDims(id, out.dims, [1, 3, h, w]);
     return (out.data as Float32Array).map((v) => v / 255);
   };
@@ -136,10 +122,10 @@ export interface AdainOptions {
  * so tiles agree at their seams; then given the style's statistics and decoded.
  */
 export async function stylizeAdain(content: RawImage, style: RawImage, opts: AdainOptions, ctx: NeuralContext): Promise<NeuralRun> {
-  const usage: Usage = { device: undefined, inferenceMs: 0 };
+  const usage: RunStats = { device: undefined, inferenceMs: 0 };
   const { channels, stride } = ADAIN;
   const encode = async (data: Float32Array, w: number, h: number) => {
-    const out = await runImageModel(ctx.runner, ADAIN.encoder, ADAIN.encoderInput, ADAIN.encoderOutput, data, [1, 3, h, w], ctx.signal, usage);
+    const out = await runFloat(ctx.runner, ADAIN.encoder, { input: ADAIN.encoderInput, output: ADAIN.encoderOutput }, data, [1, 3, h, w], ctx.signal, usage);
     checkDims(ADAIN.encoder, out.dims, [1, channels, h / stride, w / stride]);
     return out.data as Float32Array;
   };
@@ -160,7 +146,7 @@ export async function stylizeAdain(content: RawImage, style: RawImage, opts: Ada
         f[i] = v + a * ((v - source.mean[c]!) * gain + target.mean[c]! - v);
       }
     }
-    const out = await runImageModel(ctx.runner, ADAIN.decoder, ADAIN.decoderInput, ADAIN.decoderOutput, f, [1, channels, h / stride, w / stride], ctx.signal, usage);
+    const out = await runFloat(ctx.runner, ADAIN.decoder, { input: ADAIN.decoderInput, output: ADAIN.decoderOutput }, f, [1, channels, h / stride, w / stride], ctx.signal, usage);
     checkDims(ADAIN.decoder, out.dims, [1, 3, h, w]);
     return out.data as Float32Array;
   };
