@@ -97,7 +97,7 @@ export const SourceSchema = z.discriminatedUnion('kind', [NpmSource, NpmChunksSo
 const Dim = z.union([z.number().int().positive(), z.string().min(1)]);
 const TensorSchema = z.object({
   name: z.string().min(1),
-  dtype: z.enum(['float32', 'float16', 'uint8', 'int32', 'int64']),
+  dtype: z.enum(['float32', 'float16', 'float64', 'uint8', 'int32', 'int64']),
   /** A number is fixed; a string names a dynamic dimension. */
   shape: z.array(Dim).min(1),
 });
@@ -106,13 +106,21 @@ const PerChannel = z.union([z.number(), z.array(z.number()).min(1).max(3)]);
 /** value = (pixel × scale − mean) / std, with pixel in 0..255. */
 const Normalize = z.object({ scale: z.number().positive(), mean: PerChannel, std: PerChannel });
 
-const InputSchema = TensorSchema.extend({
+const ImageInputSchema = TensorSchema.extend({
   layout: z.enum(['NCHW', 'NHWC']),
   color: z.enum(['RGB', 'BGR', 'GRAY']),
   /** Fixed input size the image is resized to; absent for models that take any size (upscalers, OCR). */
   size: z.object({ width: z.number().int().positive(), height: z.number().int().positive() }).optional(),
   normalize: Normalize,
 });
+
+/** An input that is not an image: a control value such as CodeFormer's fidelity weight. */
+const ValueInputSchema = TensorSchema.extend({
+  /** What the value means and its range. */
+  value: z.string().min(1),
+});
+
+const InputSchema = z.union([ImageInputSchema, ValueInputSchema]);
 
 export const ModelSchema = z.object({
   id: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/, 'expects a lowercase id like face-detect'),

@@ -2,9 +2,9 @@
  * Plain tensors that cross worker-thread boundaries: no onnxruntime types, so tasks, the image
  * layer and the scheduler never import onnxruntime. `data`'s buffer is transferred, not copied.
  */
-export type TensorType = 'float32' | 'int64' | 'int32' | 'uint8' | 'bool';
+export type TensorType = 'float32' | 'float64' | 'int64' | 'int32' | 'uint8' | 'bool';
 
-export type TensorData = Float32Array | BigInt64Array | Int32Array | Uint8Array;
+export type TensorData = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array;
 
 export interface TensorLike {
   type: TensorType;
