@@ -30,6 +30,8 @@ import { detectObjectsTask } from './tasks/detect-objects.js';
 import { estimateDepthTask } from './tasks/estimate-depth.js';
 import { transferStyleTask } from './tasks/transfer-style.js';
 import { inpaintTask } from './tasks/inpaint.js';
+import { enhanceFaceTask } from './tasks/enhance-face.js';
+import { beautyFilterTask } from './tasks/beauty-filter.js';
 import { ocrTask } from './tasks/ocr.js';
 import { createIdentity } from './identity/identity.js';
 import { ServiceMetrics } from './metrics/metrics.js';
@@ -98,7 +100,7 @@ export async function startService(config: Config, logger: Logger, opts: Service
   const gpuMemory = device.primary === 'cpu' ? undefined : gpuMemoryPoller();
   metrics.watchMemory(() => scheduler.snapshot(), gpuMemory?.read);
   metrics.watchDisks({ data: config.DATA_DIR, models: config.MODEL_DIR });
-  const tasks: TaskRegistry = createTaskRegistry([removeBackgroundTask, upscaleTask, faceDetectTask, faceAnalyzeTask, detectObjectsTask, estimateDepthTask, transferStyleTask, ocrTask, inpaintTask]);
+  const tasks: TaskRegistry = createTaskRegistry([removeBackgroundTask, upscaleTask, faceDetectTask, faceAnalyzeTask, detectObjectsTask, estimateDepthTask, transferStyleTask, ocrTask, inpaintTask, enhanceFaceTask, beautyFilterTask]);
   const queue = new JobQueue({ db, dataDir: config.DATA_DIR, tasks, runner: manager, config, logger: logger.child({ component: 'jobs' }) });
   metrics.watchJobs(queue);
   let ready = false;

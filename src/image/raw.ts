@@ -25,3 +25,11 @@ export async function resizeRaw(image: RawImage, width: number, height: number):
   if (data.length !== width * height * image.channels) throw new Error(`resize gave ${data.length} bytes for ${width}×${height}×${image.channels}`);
   return { data, width, height, channels: image.channels };
 }
+
+/** The RGB of an image as tightly packed bytes (the raw data itself when it has no alpha). */
+export function packedRgb(raw: RawImage): { data: Uint8Array; width: number; height: number } {
+  if (raw.channels === 3) return { data: raw.data, width: raw.width, height: raw.height };
+  const data = new Uint8Array(raw.width * raw.height * 3);
+  for (let i = 0; i < raw.width * raw.height; i++) for (let c = 0; c < 3; c++) data[i * 3 + c] = raw.data[i * raw.channels + c]!;
+  return { data, width: raw.width, height: raw.height };
+}

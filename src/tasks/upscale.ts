@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Config } from '../config.js';
 import { decodeRaw } from '../image/decode.js';
 import { encodeImage } from '../image/encode.js';
+import type { RawImage } from '../image/raw.js';
 import { checkTileOptions, tileSizeForBudget } from '../image/tiling.js';
 import { IMAGE_FORMATS, type ValidatedImage } from '../image/types.js';
 import type { TaskContext, TaskDefinition, TaskResult } from './types.js';
@@ -129,9 +130,28 @@ export const upscaleTask: TaskDefinition<typeof UpscaleOptions> = {
   options: UpscaleOptions,
   models(options) {
     const target = options.outscale ?? options.scale;
-    const names = options.model ? [options.model] : [defaultUpscaler('cpu'), defaultUpscaler('gpu')];
-    return [...new Set(names.flatMap((n) => modelIds(planUpscale(UPSCALERS[n].variants, 1, 1, target))))];
+    if (!options.model) return defaultUpscaleModels(target);
+    return modelIds(planUpscale(UPSCALERS[options.model].variants, 1, 1, target));
   },
   modelChoice: { option: 'model', fallback: (config) => defaultUpscaler(config.DEVICE === 'cuda' ? 'gpu' : 'cpu') },
   run,
 };
+
+/** The models `upscaleDecoded` may run for a scale (either device's default upscaler). */
+export function defaultUpscaleModels(scale: number): string[] {
+  const names = [defaultUpscaler('cpu'), defaultUpscaler('gpu')];
+  return [...new Set(names.flatMap((n) => modelIds(planUpscale(UPSCALERS[n].variants, 1, 1, scale))))];
+}
+
+/**
+ * Decoded pixels upscaled by the device's default upscaler with automatic tiles, alpha resampled
+ * and kept: the background pass of enhance-face.
+ */
+export async function upscaleDecoded(source: RawImage, scale: number, ctx: TaskContext, onTile: (done: number, total: number) => void) {
+  const model = defaultUpscaler(ctx.config.DEVICE === 'cuda' ? 'gpu' : 'cpu');
+  const plan = planUpscale(UPSCALERS[model].variants, source.width, source.height, scale);
+  checkOutputSize(plan, source.width, source.height, scale, ctx.config.MAX_OUTPUT_PIXELS);
+  const tilePad = UPSCALERS[model].tilePad;
+  const run = await runPlan(source, plan, { runner: ctx.runner, signal: ctx.signal, tileSize: autoTileSize(model, ctx.config, tilePad), tilePad, onTile });
+  return { image: await withSourceAlpha(source, run.image), models: modelIds(plan), device: run.device, inferenceMs: run.inferenceMs };
+}
