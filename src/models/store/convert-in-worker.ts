@@ -1,8 +1,6 @@
-import { runOnce } from '../worker/one-shot.js';
+import { WorkerLanes } from '../worker/lanes.js';
 import { workerEntry } from '../worker/spawn.js';
 import type { ConverterName, ConvertOptions } from './converters.js';
-
-const ENTRY = workerEntry('convert-worker', import.meta.url);
 
 export interface ConvertJob {
   converter: ConverterName;
@@ -10,8 +8,10 @@ export interface ConvertJob {
   options: ConvertOptions;
 }
 
-/** Runs one conversion in a worker thread of its own, which exits when it is done. */
+/** A conversion holds a whole model in memory: its worker exits as soon as it is done. */
+const lanes = new WorkerLanes<ConvertJob, Uint8Array>(workerEntry('convert-worker', import.meta.url), { label: 'model converter', size: 1, idleMs: 0 });
+
+/** Runs one conversion in a worker thread. */
 export function convertInWorker(converter: ConverterName, inputs: ReadonlyMap<string, Uint8Array>, options: ConvertOptions = {}): Promise<Uint8Array> {
-  const job: ConvertJob = { converter, inputs: [...inputs], options };
-  return runOnce<Uint8Array>(ENTRY, job, { label: `${converter} converter's` });
+  return lanes.run({ converter, inputs: [...inputs], options });
 }

@@ -32,10 +32,9 @@ export function bootstrapUrl(source: string): URL {
 }
 
 /** A worker thread running an entry, handed `workerData`; a TypeScript one starts through tsx's bootstrap, compiled JavaScript as it is. */
-export function spawnWorker(entry: URL, workerData: unknown, transferList?: ArrayBuffer[]): Worker {
-  const options = { workerData, ...(transferList?.length ? { transferList } : {}) };
-  if (!entry.pathname.endsWith('.ts')) return new Worker(entry, options);
-  return new Worker(bootstrapUrl(bootstrapSource(entry)), options);
+export function spawnWorker(entry: URL, workerData: unknown): Worker {
+  if (!entry.pathname.endsWith('.ts')) return new Worker(entry, { workerData });
+  return new Worker(bootstrapUrl(bootstrapSource(entry)), { workerData });
 }
 
 export const defaultWorkerFactory: WorkerFactory = (init) => spawnWorker(SESSION_WORKER_URL, init);

@@ -1,4 +1,5 @@
-import { runOnce } from '../../models/worker/one-shot.js';
+import os from 'node:os';
+import { WorkerLanes } from '../../models/worker/lanes.js';
 import { workerEntry } from '../../models/worker/spawn.js';
 
 export const EXEMPLAR_METHODS = ['patchmatch', 'telea'] as const;
@@ -20,13 +21,21 @@ export interface LevelProgress {
   total: number;
 }
 
-const ENTRY = workerEntry('exemplar-worker', import.meta.url);
+/**
+ * PatchMatch and Telea are seconds of tight loops on a large hole, which on the main thread would
+ * stall /health and every other request; they run on up to two worker threads (the cores are
+ * shared with the model sessions), kept for a minute between jobs.
+ */
+const lanes = new WorkerLanes<ExemplarJob, Uint8Array, LevelProgress>(workerEntry('exemplar-worker', import.meta.url), {
+  label: 'inpainting',
+  size: Math.max(1, Math.min(2, os.availableParallelism() - 1)),
+  idleMs: 60_000,
+});
 
 /**
- * Runs PatchMatch or Telea in a worker thread of its own: both are seconds of tight loops on a
- * large hole, which on the main thread would stall /health and every other request. Aborting
- * the signal terminates the worker.
+ * Runs one fill off the main thread; aborting the signal terminates its worker. The job is copied,
+ * not transferred: the caller still pastes with its hole mask.
  */
 export function inpaintInWorker(job: ExemplarJob, signal: AbortSignal, onLevel?: (p: LevelProgress) => void): Promise<Uint8Array> {
-  return runOnce<Uint8Array, LevelProgress>(ENTRY, job, { label: `${job.method} inpainting`, signal, ...(onLevel ? { onProgress: onLevel } : {}) });
+  return lanes.run(job, { signal, ...(onLevel ? { onProgress: onLevel } : {}) });
 }

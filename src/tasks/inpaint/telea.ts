@@ -52,6 +52,7 @@ export function inpaintTelea(rgb: Uint8Array, hole: Uint8Array, w: number, h: nu
       }
     }
   }
+  const fill: Fill = { out, flag, t, w, h, grad: knownGradients(out, hole, w, h), win: offsetsWithin(radius) };
   const tAt = (x: number, y: number) => (x < 0 || y < 0 || x >= w || y >= h ? FAR : flag[y * w + x] === INSIDE ? FAR : t[y * w + x]!);
   while (heap.size > 0) {
     const i = heap.pop();
@@ -69,7 +70,7 @@ export function inpaintTelea(rgb: Uint8Array, hole: Uint8Array, w: number, h: nu
         solve(tAt(x - 1, y), tAt(x, y + 1)), solve(tAt(x + 1, y), tAt(x, y + 1)),
       );
       t[j] = tv;
-      fillPixel(out, flag, hole, t, w, h, x, y, radius);
+      fillPixel(fill, x, y);
       flag[j] = BAND;
       heap.push(tv, j);
     }
@@ -90,37 +91,73 @@ function gradient(t: Float32Array, flag: Uint8Array, w: number, h: number, x: nu
   return [gx, gy];
 }
 
-function fillPixel(out: Float32Array, flag: Uint8Array, hole: Uint8Array, t: Float32Array, w: number, h: number, x: number, y: number, radius: number): void {
+/** The window's offsets within `radius`, with what the weights need of each: 1/|r|² and 1/|r|. */
+function offsetsWithin(radius: number) {
+  const dx: number[] = [], dy: number[] = [], invD2: number[] = [], invLen: number[] = [];
+  for (let y = -radius; y <= radius; y++) {
+    for (let x = -radius; x <= radius; x++) {
+      const d2 = x * x + y * y;
+      if (d2 === 0 || d2 > radius * radius) continue;
+      dx.push(x); dy.push(y); invD2.push(1 / d2); invLen.push(1 / Math.sqrt(d2));
+    }
+  }
+  return { dx: Int32Array.from(dx), dy: Int32Array.from(dy), invD2: Float32Array.from(invD2), invLen: Float32Array.from(invLen) };
+}
+
+/**
+ * Per pixel known from the start, per channel: the image gradient by central (or one-sided)
+ * differences over known pixels; 0 elsewhere. Gradients of filled pixels are left out: extrapolated
+ * again and again across a hole, they overshoot.
+ */
+function knownGradients(img: Float32Array, hole: Uint8Array, w: number, h: number): { gx: Float32Array; gy: Float32Array } {
+  const gx = new Float32Array(w * h * 3), gy = new Float32Array(w * h * 3);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const j = y * w + x;
+      if (hole[j]) continue;
+      const xl = x > 0 && !hole[j - 1] ? j - 1 : j, xr = x < w - 1 && !hole[j + 1] ? j + 1 : j;
+      const yu = y > 0 && !hole[j - w] ? j - w : j, yd = y < h - 1 && !hole[j + w] ? j + w : j;
+      const sx = xr === xl ? 0 : 1 / (xr - xl), sy = yd === yu ? 0 : w / (yd - yu);
+      for (let c = 0; c < 3; c++) {
+        gx[j * 3 + c] = (img[xr * 3 + c]! - img[xl * 3 + c]!) * sx;
+        gy[j * 3 + c] = (img[yd * 3 + c]! - img[yu * 3 + c]!) * sy;
+      }
+    }
+  }
+  return { gx, gy };
+}
+
+interface Fill {
+  out: Float32Array;
+  flag: Uint8Array;
+  t: Float32Array;
+  w: number;
+  h: number;
+  grad: { gx: Float32Array; gy: Float32Array };
+  win: ReturnType<typeof offsetsWithin>;
+}
+
+/** One pixel: I(q) + ∇I(q)·(p − q) over the known q in the window, weighted by direction, distance and level. */
+function fillPixel(f: Fill, x: number, y: number): void {
+  const { out, flag, t, w, h, grad, win } = f;
   const i = y * w + x;
-  const [gx, gy] = gradient(t, flag, w, h, x, y);
+  const [tgx, tgy] = gradient(t, flag, w, h, x, y);
   const ti = t[i]!;
   let s0 = 0, s1 = 0, s2 = 0, sw = 0;
-  const r2 = radius * radius;
-  for (let yy = Math.max(0, y - radius); yy <= Math.min(h - 1, y + radius); yy++) {
-    for (let xx = Math.max(0, x - radius); xx <= Math.min(w - 1, x + radius); xx++) {
-      const j = yy * w + xx;
-      if (flag[j] === INSIDE || j === i) continue;
-      const rx = x - xx, ry = y - yy;
-      const d2 = rx * rx + ry * ry;
-      if (d2 > r2) continue;
-      const len = Math.sqrt(d2);
-      let dir = Math.abs(rx * gx + ry * gy) / len;
-      if (dir < 1e-6) dir = 1e-6;
-      const dst = 1 / d2;
-      const lev = 1 / (1 + Math.abs(t[j]! - ti));
-      const wgt = dir * dst * lev;
-      // I(q) + ∇I(q)·(p − q), the gradient by central (or one-sided) differences over pixels known
-      // from the start: gradients of filled pixels, extrapolated again and again, overshoot.
-      const known = (k: number) => !hole[k];
-      const xl = xx > 0 && known(j - 1) ? j - 1 : j, xr = xx < w - 1 && known(j + 1) ? j + 1 : j;
-      const yu = yy > 0 && known(j - w) ? j - w : j, yd = yy < h - 1 && known(j + w) ? j + w : j;
-      const onKnown = known(j) ? 1 : 0;
-      const sx = xr - xl === 0 ? 0 : onKnown / (xr - xl), sy = yd - yu === 0 ? 0 : (onKnown * w) / (yd - yu);
-      s0 += wgt * (out[j * 3]! + (out[xr * 3]! - out[xl * 3]!) * sx * rx + (out[yd * 3]! - out[yu * 3]!) * sy * ry);
-      s1 += wgt * (out[j * 3 + 1]! + (out[xr * 3 + 1]! - out[xl * 3 + 1]!) * sx * rx + (out[yd * 3 + 1]! - out[yu * 3 + 1]!) * sy * ry);
-      s2 += wgt * (out[j * 3 + 2]! + (out[xr * 3 + 2]! - out[xl * 3 + 2]!) * sx * rx + (out[yd * 3 + 2]! - out[yu * 3 + 2]!) * sy * ry);
-      sw += wgt;
-    }
+  for (let k = 0; k < win.dx.length; k++) {
+    const xx = x + win.dx[k]!, yy = y + win.dy[k]!;
+    if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
+    const j = yy * w + xx;
+    if (flag[j] === INSIDE) continue;
+    const rx = -win.dx[k]!, ry = -win.dy[k]!;
+    let dir = Math.abs(rx * tgx + ry * tgy) * win.invLen[k]!;
+    if (dir < 1e-6) dir = 1e-6;
+    const wgt = (dir * win.invD2[k]!) / (1 + Math.abs(t[j]! - ti));
+    const q = j * 3;
+    s0 += wgt * (out[q]! + grad.gx[q]! * rx + grad.gy[q]! * ry);
+    s1 += wgt * (out[q + 1]! + grad.gx[q + 1]! * rx + grad.gy[q + 1]! * ry);
+    s2 += wgt * (out[q + 2]! + grad.gx[q + 2]! * rx + grad.gy[q + 2]! * ry);
+    sw += wgt;
   }
   if (sw > 0) {
     out[i * 3] = s0 / sw;
