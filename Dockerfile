@@ -11,14 +11,17 @@ ENV ONNXRUNTIME_NODE_INSTALL=${ORT_INSTALL}
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
+# `npm ci` runs the package's prepare script, which builds the client SDK the playground loads.
+COPY packages/client ./packages/client
 # npm 10 runs install scripts: better-sqlite3 builds, and onnxruntime-node fetches the CUDA
 # provider when ORT_INSTALL=cuda12.
 RUN sed -i "s/^onnxruntime-node-install=.*/onnxruntime-node-install=${ORT_INSTALL}/" .npmrc && npm ci
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY models.manifest.json ./
+COPY playground ./playground
 # What both images run, gathered in one folder so each copies it with a single step.
-RUN npm run build && npm prune --omit=dev && mkdir /out && cp -r node_modules dist package.json models.manifest.json /out/
+RUN npm run build && npm prune --omit=dev && mkdir -p /out/packages/client && cp -r node_modules dist package.json models.manifest.json playground /out/ && cp -r packages/client/dist /out/packages/client/
 
 FROM node:20-bookworm-slim AS cpu
 ENV NODE_ENV=production PORT=8080 MODEL_DIR=/models DATA_DIR=/data
