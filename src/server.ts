@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { healthRoutes, type HealthSource, type Readiness } from './endpoints/health.js';
 import { docsRoutes } from './openapi/routes-docs.js';
+import { playgroundRoutes } from './playground/routes.js';
 import { taskRoutes, type AsyncSubmitter } from './endpoints/tasks.js';
 import { apiKeyAuth } from './middleware/auth.js';
 import { cors } from './middleware/cors.js';
@@ -65,6 +66,7 @@ export function createApp(config: Config, deps: AppDeps): express.Express {
   if (deps.metrics) app.use(deps.metrics.httpTimer);
   app.use(healthRoutes(deps.health, deps.readiness));
   app.use(docsRoutes(deps.tasks.list()));
+  app.use(playgroundRoutes());
   const metricsHere = deps.metrics && config.METRICS_PORT === undefined ? deps.metrics : undefined;
   if (metricsHere && config.METRICS_TOKEN) app.get('/metrics', metricsWithToken(metricsHere, config.METRICS_TOKEN));
   const timed = deadline(config.REQUEST_TIMEOUT);
