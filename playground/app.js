@@ -191,6 +191,7 @@ async function run() {
   } catch (err) {
     showError(err);
   }
+  void refreshModels();
 }
 
 async function refreshModels() {

@@ -25,7 +25,7 @@ const SHOTS: { task: string; file: string; options?: Record<string, string>; ext
   { task: 'face-analyze', file: 'faces-group-2.jpg' },
   { task: 'detect-objects', file: 'objects-lounge.jpg' },
   { task: 'ocr', file: 'text-webpage.png' },
-  { task: 'inpaint', file: 'objects-lounge.jpg', options: { boxes: '[{"x":1010,"y":880,"width":260,"height":330}]' } },
+  { task: 'inpaint', file: 'faces-group-2.jpg', options: { boxes: '[{"x":1350,"y":100,"width":320,"height":340}]' } },
   { task: 'beauty-filter', file: 'faces-group-1.jpg', options: { strength: '0.8' } },
   { task: 'transfer-style', file: 'objects-lounge.jpg', extra: ['style', 'faces-group-2.jpg'] },
   { task: 'enhance-face', file: 'faces-group-1.jpg' },
@@ -60,7 +60,7 @@ try {
       return (li.length > n && ['completed', 'failed', 'cancelled'].includes((li[0] as HTMLElement).dataset.status ?? '')) || document.querySelector('#error')?.textContent !== '';
     }, jobs, { timeout: 300_000 });
     await page.waitForTimeout(500);
-    await page.screenshot({ path: path.join(out, `${shot.task}.jpg`), type: 'jpeg', quality: 70, fullPage: true });
+    await page.screenshot({ path: path.join(out, `${shot.task}.jpg`), type: 'jpeg', quality: 70 });
     console.log(`${shot.task}: ${(await page.textContent('#error')) || 'ok'}`);
   }
 } finally {

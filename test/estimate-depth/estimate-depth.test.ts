@@ -9,17 +9,9 @@ import { EstimateDepthOptions, estimateDepthTask } from '../../src/tasks/estimat
 import { parseOptions } from '../../src/tasks/options.js';
 import { postJson, startTestApp, type TestApp } from '../kit/app.js';
 import { directRunner } from '../kit/direct-runner.js';
+import { meanDepthModel } from './tiny-depth.js';
 import { tinyManager, type ManagerKit } from '../kit/models.js';
-import { GraphBuilder, tempDir } from '../kit/onnx.js';
-
-/** Depth Anything's signature; the "depth" is the mean of the normalised channels, a known function of the photo. */
-function meanDepthModel(): Uint8Array {
-  const g = new GraphBuilder('tiny-depth', 13);
-  g.input('pixel_values', 'float32', [1, 3, 'h', 'w']);
-  g.op('ReduceMean', ['pixel_values'], { axes: [1], keepdims: 0 }, 'predicted_depth');
-  g.output('predicted_depth', 'float32', [1, 'h', 'w']);
-  return g.toBytes();
-}
+import { tempDir } from '../kit/onnx.js';
 
 const [W, H] = [300, 200];
 const grey = (x: number) => Math.round((255 * x) / (W - 1));

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
+import { fixturePath } from '../kit/fixtures.js';
 import { startTinyService, type TestService } from '../sdk/service.js';
 import { launchBrowser } from './browser.js';
 
@@ -37,20 +38,20 @@ describe('the playground in headless Chromium, against the service on tiny weigh
     assert.ok(await page.$('#extra-style'), 'a style image field for transfer-style');
   });
 
-  test('background removal: upload, run, the result image appears and the job shows completed', async () => {
+  test('background removal: upload a fixture, run, the result image appears and the job shows completed', async () => {
     await page.selectOption('#task', 'remove-background');
-    await upload('photo.png');
+    await page.setInputFiles('#file', fixturePath('small-128.png'));
     await page.click('#run');
     await page.waitForSelector('#after[data-loaded="true"]', { timeout: 30_000 });
     const size = await page.$eval('#after', (img) => [(img as HTMLImageElement).naturalWidth, (img as HTMLImageElement).naturalHeight]);
-    assert.deepEqual(size, [240, 180]);
+    assert.deepEqual(size, [128, 128]);
     assert.equal(await page.$eval('#jobs li', (li) => (li as HTMLElement).dataset.status), 'completed');
     assert.equal(await page.textContent('#error'), '');
   });
 
   test('face detection: the boxes are drawn over the photo', async () => {
     await page.selectOption('#task', 'face-detect');
-    await upload('face.png');
+    await page.setInputFiles('#file', fixturePath('faces-group-1.jpg'));
     await page.click('#run');
     await page.waitForSelector('#boxes:not([data-count="0"])', { timeout: 30_000 });
     assert.equal(await page.$eval('#boxes', (c) => (c as HTMLElement).dataset.count), '1');

@@ -155,6 +155,11 @@ describe('AIServiceClient against the service (tiny weights, real HTTP)', () => 
     await ai.jobs.wait(ocrJob.id);
     assert.equal(((await ai.jobs.result(ocrJob.id)) as { faces: unknown[] }).faces.length, 1);
     await assert.rejects(ai.jobs.cancel(job.id), (e: AIServiceError) => e.code === 'CONFLICT' && e.status === 409);
+    const big = await sharp({ create: { width: 900, height: 700, channels: 3, background: '#557744' } }).png().toBuffer();
+    const slow = await ai.jobs.submit('inpaint', big, { boxes: [{ x: 50, y: 50, width: 700, height: 500 }], resizeLimit: 900 });
+    const cancelled = await ai.jobs.cancel(slow.id);
+    assert.ok(['cancelled', 'processing'].includes(cancelled.status), cancelled.status);
+    assert.equal((await ai.jobs.wait(slow.id)).status, 'cancelled');
   });
 
   test('errors carry code, status and details; timeouts and aborts are AIServiceError too', async () => {

@@ -9,18 +9,9 @@ import { startService, type Service } from '../../src/service.js';
 import { negativeGfpgan, nearestX4 } from '../enhance-face/tiny-restorers.js';
 import { tinyCenterNet } from '../detect-objects/tiny-detectors.js';
 import { tinyFaceModels } from '../face/tiny-face-models.js';
-import { GraphBuilder } from '../kit/onnx.js';
+import { meanDepthModel } from '../estimate-depth/tiny-depth.js';
 import { TINY_KEYS, alwaysTurnedClassifier, darkColumnRecogniser, darkMapDetector } from '../ocr/tiny-ocr-models.js';
 import { darkIsSubjectModel } from '../remove-background/kit.js';
-
-/** Depth Anything's signature: the mean of the normalised channels. */
-function meanDepthModel(): Uint8Array {
-  const g = new GraphBuilder('tiny-depth', 13);
-  g.input('pixel_values', 'float32', [1, 3, 'h', 'w']);
-  g.op('ReduceMean', ['pixel_values'], { axes: [1], keepdims: 0 }, 'predicted_depth');
-  g.output('predicted_depth', 'float32', [1, 'h', 'w']);
-  return g.toBytes();
-}
 
 /** The one face the tiny detector finds, in the middle of any photo. */
 export const FACE = { box: [0.3, 0.25, 0.7, 0.8] as [number, number, number, number], score: 0.95 };

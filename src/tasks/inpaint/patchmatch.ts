@@ -240,6 +240,11 @@ class Field {
     }
   }
 
+  /** How much brighter, in channel c, the patch at p is than the source patch at q. */
+  private bias(p: number, q: number, c: number): number {
+    return this.targetMean[p * 3 + c]! - this.sourceMean[q * 3 + c]!;
+  }
+
   /**
    * Squared difference between the patches at p and q once the source is shifted by the bias
    * (the difference of their means), plus a penalty on that bias; gives up once over `limit`.
@@ -249,9 +254,7 @@ class Field {
     const r = this.r;
     const px = p % w, py = (p - px) / w;
     const off = q - p;
-    const b0 = this.targetMean[p * 3]! - this.sourceMean[q * 3]!;
-    const b1 = this.targetMean[p * 3 + 1]! - this.sourceMean[q * 3 + 1]!;
-    const b2 = this.targetMean[p * 3 + 2]! - this.sourceMean[q * 3 + 2]!;
+    const b0 = this.bias(p, q, 0), b1 = this.bias(p, q, 1), b2 = this.bias(p, q, 2);
     let sum = BIAS_PENALTY * (2 * r + 1) ** 2 * (b0 * b0 + b1 * b1 + b2 * b2);
     if (sum > limit) return sum;
     for (let dy = -r; dy <= r; dy++) {
@@ -328,9 +331,7 @@ class Field {
       const wt = Math.exp(-this.dist[p]! / (2 * sigma2));
       const px = p % w, py = (p - px) / w;
       const off = q - p;
-      const b0 = this.targetMean[p * 3]! - this.sourceMean[q * 3]!;
-      const b1 = this.targetMean[p * 3 + 1]! - this.sourceMean[q * 3 + 1]!;
-      const b2 = this.targetMean[p * 3 + 2]! - this.sourceMean[q * 3 + 2]!;
+      const b0 = this.bias(p, q, 0), b1 = this.bias(p, q, 1), b2 = this.bias(p, q, 2);
       for (let dy = -r; dy <= r; dy++) {
         const y = py + dy;
         if (y < 0 || y >= h) continue;
