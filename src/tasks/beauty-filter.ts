@@ -12,7 +12,7 @@ import { locateFaces } from './face/locate.js';
 import { modelsFor } from './face/pipeline.js';
 import { FACE_RESTORERS, requireRestorer, restoreCrop } from './face/restore.js';
 import type { RunStats } from './model-run.js';
-import { faceFinding, locateOptions, strengthOption } from './retouch-options.js';
+import { faceFinding, strengthOption } from './retouch-options.js';
 import type { TaskContext, TaskDefinition, TaskResult } from './types.js';
 
 /** Example: `{ image, options: { strength: 0.6 } }` → the photo with every face's skin smoothed and evened. */
@@ -73,7 +73,7 @@ async function beautyFilter(image: ValidatedImage, o: BeautyFilterOptions, ctx: 
   const started = performance.now();
   if (o.restore) requireRestorer(ctx.runner, o.restoreModel);
   ctx.onProgress({ fraction: 0, stage: 'detect' });
-  const located = await locateFaces(ctx.runner, image, locateOptions(o), { signal: ctx.signal });
+  const located = await locateFaces(ctx.runner, image, o, { signal: ctx.signal });
   const raw = await decodeRaw(image);
   const out = { ...raw, data: Buffer.from(raw.data) };
   const photo = o.restore ? packedRgb(raw) : undefined;

@@ -8,7 +8,7 @@ import { locateFaces } from './face/locate.js';
 import { modelsFor } from './face/pipeline.js';
 import { FACE_RESTORERS, requireRestorer, restoreCrop } from './face/restore.js';
 import type { RunStats } from './model-run.js';
-import { faceFinding, locateOptions, strengthOption } from './retouch-options.js';
+import { faceFinding, strengthOption } from './retouch-options.js';
 import type { TaskContext, TaskDefinition, TaskResult } from './types.js';
 import { defaultUpscaleModels, upscaleDecoded } from './upscale.js';
 
@@ -27,7 +27,7 @@ async function enhanceFace(image: ValidatedImage, o: EnhanceFaceOptions, ctx: Ta
   const started = performance.now();
   requireRestorer(ctx.runner, o.model);
   ctx.onProgress({ fraction: 0, stage: 'detect' });
-  const located = await locateFaces(ctx.runner, image, locateOptions(o), { signal: ctx.signal });
+  const located = await locateFaces(ctx.runner, image, o, { signal: ctx.signal });
   const raw = await decodeRaw(image);
   const photo = packedRgb(raw);
   let target = raw;

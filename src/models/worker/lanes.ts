@@ -44,7 +44,7 @@ export class WorkerLanes<J, R, P = never> {
   async run(job: J, opts: LaneRunOptions<P> = {}): Promise<R> {
     opts.signal?.throwIfAborted();
     await this.turn(opts.signal);
-    const lane = this.free.pop() ?? { worker: spawnWorker(this.entry, undefined) };
+    const lane = this.free.pop() ?? this.spawn();
     clearTimeout(lane.idle);
     lane.worker.ref();
     try {
@@ -59,6 +59,18 @@ export class WorkerLanes<J, R, P = never> {
       this.running--;
       this.queue.shift()?.();
     }
+  }
+
+  /** A new lane; a worker that dies while parked leaves the free list (and its error is not unhandled). */
+  private spawn(): Lane {
+    const lane: Lane = { worker: spawnWorker(this.entry, undefined) };
+    const drop = () => {
+      const at = this.free.indexOf(lane);
+      if (at >= 0) this.free.splice(at, 1);
+      clearTimeout(lane.idle);
+    };
+    lane.worker.on('error', drop).on('exit', drop);
+    return lane;
   }
 
   /** Terminates every idle worker; running jobs finish first. */
@@ -84,10 +96,7 @@ export class WorkerLanes<J, R, P = never> {
       return;
     }
     lane.worker.unref();
-    lane.idle = setTimeout(() => {
-      this.free.splice(this.free.indexOf(lane), 1);
-      void lane.worker.terminate();
-    }, this.opts.idleMs);
+    lane.idle = setTimeout(() => void lane.worker.terminate(), this.opts.idleMs);
     lane.idle.unref();
     this.free.push(lane);
   }
