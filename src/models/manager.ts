@@ -184,7 +184,8 @@ export class ModelManager implements ModelRunner {
       const remedy = source.kind === 'local'
         ? `it has no public download: ${source.export} Place it in MODEL_DIR as ${source.file}.`
         : `run \`npm run models -- pull ${modelId}\`, or POST /api/v1/models/${modelId}/load.`;
-      throw new AppError('MODEL_UNAVAILABLE', `Model ${modelId} is not downloaded: ${remedy}`, { details: { modelId } });
+      // Requests never fetch weights, so until an operator does, another job attempt fails alike.
+      throw new AppError('MODEL_UNAVAILABLE', `Model ${modelId} is not downloaded: ${remedy}`, { details: { modelId, retryable: false } });
     }
     return this.opts.store.ensure(modelId);
   }

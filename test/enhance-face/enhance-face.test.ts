@@ -10,6 +10,7 @@ import { defaultUpscaler } from '../../src/tasks/upscale/models.js';
 import { postJson, startTestApp, type TestApp } from '../kit/app.js';
 import { directRunner } from '../kit/direct-runner.js';
 import { fixture } from '../kit/fixtures.js';
+import { validated } from '../kit/images.js';
 import { realModelPath } from '../kit/real-models.js';
 import { createHarness, untilStatus } from '../jobs/kit.js';
 import { negativeGfpgan, nearestX4, weightedCodeformer } from './tiny-restorers.js';
@@ -171,6 +172,21 @@ test('enhance-face runs as a job and reports progress face by face', async () =>
     assert.ok(stages.includes('face 1/3') && stages.includes('face 3/3'), stages.join(', '));
   } finally {
     await app.close();
+    await h.queue.close();
+  }
+});
+
+test('a job whose restorer has no weights fails at once, not after every retry: until an operator pulls them each attempt fails alike', async () => {
+  const runner = directRunner(await realFaceModels());
+  const h = createHarness([enhanceFaceTask], {}, { runner });
+  h.queue.start();
+  try {
+    const { job } = await h.queue.submit({ operation: 'enhance-face', image: await validated(fixture('faces-group-1.jpg')), options: {}, owner: 'anonymous' });
+    const failed = untilStatus(h.queue, job.id, 'failed');
+    if (h.queue.get(job.id, 'anonymous').status !== 'failed') await failed;
+    const view = h.queue.get(job.id, 'anonymous');
+    assert.deepEqual([view.attempts, view.error?.code], [1, 'MODEL_UNAVAILABLE']);
+  } finally {
     await h.queue.close();
   }
 });

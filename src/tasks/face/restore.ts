@@ -18,7 +18,7 @@ const OUTPUT = 'output';
 /** Fails before any work when the restorer's weights are absent: a clear 503 naming the remedy. */
 export function requireRestorer(runner: ModelRunner, model: FaceRestorer): void {
   if (runner.available && !runner.available(model)) {
-    throw new AppError('MODEL_UNAVAILABLE', `Model ${model} is not downloaded: run \`npm run models -- pull ${model}\` (or POST /api/v1/models/${model}/load), or place ${model}.onnx in MODEL_DIR.`, { details: { modelId: model } });
+    throw new AppError('MODEL_UNAVAILABLE', `Model ${model} is not downloaded: run \`npm run models -- pull ${model}\` (or POST /api/v1/models/${model}/load), or place ${model}.onnx in MODEL_DIR.`, { details: { modelId: model, retryable: false } });
   }
 }
 
