@@ -7,7 +7,7 @@ import type { RunStats } from './model-run.js';
 import type { TaskContext, TaskDefinition, TaskResult } from './types.js';
 import { EXEMPLAR_METHODS, inpaintInWorker, type ExemplarMethod } from './inpaint/exemplar.js';
 import { buildHoleMask, MaskBox, MaskStroke, type HoleMask } from './inpaint/mask.js';
-import { inpaintNeural, NEURAL_INPAINTERS, type NeuralInpainter } from './inpaint/neural.js';
+import { inpaintNeural, LAMA_SIDE, NEURAL_INPAINTERS, type NeuralInpainter } from './inpaint/neural.js';
 import { workAreas, type Rect } from './inpaint/regions.js';
 import { resizeRgbBytes, scaleArea, type Area } from './inpaint/work-scale.js';
 
@@ -25,7 +25,7 @@ export const InpaintOptions = z.strictObject({
   strokes: z.array(MaskStroke).max(256).optional().describe('Brush strokes to erase, added to the mask image if one is sent.'),
   strategy: z.enum(['crop', 'resize']).default('crop').describe("'crop' (default): each masked region is inpainted in a crop with cropMargin of context; 'resize': the whole image is one region. Either way a region longer than resizeLimit is worked on downscaled and its fill scaled back; pixels outside the mask come back unchanged."),
   cropMargin: z.number().int().min(0).max(2048).default(128).describe('Context in pixels around each masked region (strategy crop).'),
-  resizeLimit: z.number().int().min(128).max(4096).default(1280).describe('patchmatch and telea: the longest side a region is inpainted at (lama and migan always work at 512).'),
+  resizeLimit: z.number().int().min(128).max(4096).default(1280).describe('patchmatch, telea and migan: the longest side a region is inpainted at (migan itself then works at 512 around the hole; lama always takes the region at 512).'),
   patchSize: z.number().int().min(3).max(15).refine((v) => v % 2 === 1, 'patchSize must be odd').default(7).describe('patchmatch: patch side in pixels; larger keeps bigger structures.'),
   radius: z.number().int().min(1).max(32).default(5).describe('telea: the neighbourhood each filled pixel averages over.'),
   seed: z.number().int().min(0).max(2 ** 31 - 1).default(1).describe('patchmatch: seeds its random search; the same request gives the same image.'),
@@ -67,14 +67,15 @@ interface RegionReport extends Rect {
 }
 
 async function fillArea(area: Area, o: InpaintOptions, ctx: TaskContext, stats: RunStats, report: RegionReport, onLevel: (f: number) => void): Promise<Uint8Array> {
-  if (isNeural(o.model)) {
-    const k = Math.min(1, 512 / Math.max(area.width, area.height));
+  if (o.model === 'lama') {
+    const k = Math.min(1, LAMA_SIDE / Math.max(area.width, area.height));
     [report.workWidth, report.workHeight] = [Math.round(area.width * k), Math.round(area.height * k)];
     return inpaintNeural(o.model, area, ctx.runner, ctx.signal, stats);
   }
   const k = Math.min(1, o.resizeLimit / Math.max(area.width, area.height));
   const work = await scaleArea(area, Math.max(1, Math.round(area.width * k)), Math.max(1, Math.round(area.height * k)));
   [report.workWidth, report.workHeight] = [work.width, work.height];
+  if (o.model === 'migan') return resizeRgbBytes(await inpaintNeural(o.model, work, ctx.runner, ctx.signal, stats), work.width, work.height, area.width, area.height);
   const job = { method: o.model as ExemplarMethod, rgb: work.rgb, hole: work.hole, width: work.width, height: work.height, patchSize: o.patchSize, radius: o.radius, seed: o.seed };
   const filled = await inpaintInWorker(job, ctx.signal, ({ done, total }) => onLevel(done / total));
   return resizeRgbBytes(filled, work.width, work.height, area.width, area.height);

@@ -84,7 +84,7 @@ describe('inpaint', () => {
     assert.equal(body.result.metadata.model, 'telea');
   });
 
-  test('lama and migan run their contracts: only hole pixels take the network output (either LaMa output scale), the rest is untouched', async () => {
+  test('lama and migan run their contracts (LaMa at 512² in either output scale; MI-GAN’s uint8 pipeline with 255 = keep): only hole pixels take the output, the rest is untouched', async () => {
     const s = textureScene(260, 200);
     const box = { x: 100, y: 60, width: 60, height: 50 };
     const hole = holeOfBox(s, box);
@@ -98,7 +98,9 @@ describe('inpaint', () => {
         assert.deepEqual([body.result.metadata.model, body.result.metadata.device], [model, 'cpu']);
         assert.equal(typeof body.result.metadata.inferenceMs, 'number');
         const out = await rgbOf(Buffer.from(body.result.image, 'base64'));
-        for (let i = 0; i < hole.length; i++) if (hole[i]) assert.ok(Math.abs(out[i * 3]! - 64) <= 1, `${model} at ${i}: ${out[i * 3]}`);
+        // The stand-ins fill with 0.25 grey (lama) or echo the mask, 0 in the hole (migan: 255 = keep).
+        const fill = model === 'lama' ? 64 : 0;
+        for (let i = 0; i < hole.length; i++) if (hole[i]) assert.ok(Math.abs(out[i * 3]! - fill) <= 1, `${model} at ${i}: ${out[i * 3]}`);
         assert.equal(sameOutside(s.photo, out, hole), 0, model);
       }
     } finally {
@@ -173,7 +175,7 @@ test('inpaint runs as a job with its mask stored beside the image', async () => 
   }
 });
 
-test('without weights: lama is served by patchmatch and says so; MODEL_FALLBACK=strict answers 503 naming the pull command; migan names its export', async () => {
+test('without weights: lama is served by patchmatch and says so; MODEL_FALLBACK=strict answers 503 naming the pull command', async () => {
   const shipped = loadManifest();
   const manifest = { ...shipped, models: shipped.models.filter((m) => m.family === 'inpaint') };
   const kit = manifestManager(tempDir(), manifest, { cpuBudgetMB: 4096 });
@@ -192,7 +194,7 @@ test('without weights: lama is served by patchmatch and says so; MODEL_FALLBACK=
     assert.match(((await refused.json()) as Body).error!.message, /npm run models -- pull lama/);
     const migan = await postJson(`${strict.url}/api/v1/lama/inpaint`, { ...body, options: { ...body.options, model: 'migan' } });
     assert.equal(migan.status, 503);
-    assert.match(((await migan.json()) as Body).error!.message, /MI-GAN.*Place it in MODEL_DIR as migan\.onnx/);
+    assert.match(((await migan.json()) as Body).error!.message, /npm run models -- pull migan/);
   } finally {
     await lenient.close();
     await strict.close();

@@ -18,13 +18,12 @@ export function flatLama(scale: 1 | 255): Uint8Array {
   return g.toBytes();
 }
 
-/** MI-GAN's signature (`input` [1,4,512,512] → `output` in −1..1): every channel is input channel 0, 0.5 − mask. */
+/** MI-GAN's pipeline signature (uint8 `image` + uint8 `mask`, 255 = keep → one uint8 RGB output): every channel is the mask. */
 export function maskEchoMigan(): Uint8Array {
   const g = new GraphBuilder('tiny-migan', 13);
-  g.input('input', 'float32', [1, 4, SIDE, SIDE]);
-  const w = new Float32Array(3 * 4);
-  for (let c = 0; c < 3; c++) w[c * 4] = 1;
-  g.op('Conv', ['input', g.initializer('w', [3, 4, 1, 1], w)], {}, 'output');
-  g.output('output', 'float32', [1, 3, SIDE, SIDE]);
+  g.input('image', 'uint8', [1, 3, 'h', 'w']);
+  g.input('mask', 'uint8', [1, 1, 'h', 'w']);
+  g.op('Concat', ['mask', 'mask', 'mask'], { axis: 1 }, 'result');
+  g.output('result', 'uint8', [1, 3, 'h', 'w']);
   return g.toBytes();
 }

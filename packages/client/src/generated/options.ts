@@ -164,7 +164,7 @@ export interface InpaintOptions {
   strategy?: "crop" | "resize";
   /** Context in pixels around each masked region (strategy crop). Default: 128. */
   cropMargin?: number;
-  /** patchmatch and telea: the longest side a region is inpainted at (lama and migan always work at 512). Default: 1280. */
+  /** patchmatch, telea and migan: the longest side a region is inpainted at (migan itself then works at 512 around the hole; lama always takes the region at 512). Default: 1280. */
   resizeLimit?: number;
   /** patchmatch: patch side in pixels; larger keeps bigger structures. Default: 7. */
   patchSize?: number;
