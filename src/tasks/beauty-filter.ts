@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { decodeRaw } from '../image/decode.js';
-import { encodeImage } from '../image/encode.js';
 import { packedRgb } from '../image/raw.js';
 import { IMAGE_FORMATS, type ValidatedImage } from '../image/types.js';
 import { faceOutline, faceWidth, skinMask } from './beauty-filter/skin-mask.js';
@@ -8,9 +7,10 @@ import { smoothSkin } from './beauty-filter/smooth.js';
 import { yieldToLoop } from './event-loop.js';
 import { alignFfhq, ffhqTransform, pasteFace } from './face/ffhq.js';
 import type { Point, Rect } from './face/geometry.js';
-import { locateFaces } from './face/locate.js';
+import { locateFaces, type LocatedFace } from './face/locate.js';
 import { modelsFor } from './face/pipeline.js';
 import { FACE_RESTORERS, requireRestorer, restoreCrop } from './face/restore.js';
+import { imageResult } from './image-result.js';
 import type { RunStats } from './model-run.js';
 import { faceFinding, strengthOption } from './retouch-options.js';
 import type { TaskContext, TaskDefinition, TaskResult } from './types.js';
@@ -78,7 +78,7 @@ async function beautyFilter(image: ValidatedImage, o: BeautyFilterOptions, ctx: 
   const out = { ...raw, data: Buffer.from(raw.data) };
   const photo = o.restore ? packedRgb(raw) : undefined;
   const stats: RunStats = { device: undefined, inferenceMs: 0 };
-  const faces = [];
+  const faces: { box: LocatedFace['box']; score: number; skinPixels: number }[] = [];
   for (const [i, face] of located.faces.entries()) {
     ctx.signal.throwIfAborted();
     ctx.onProgress({ fraction: 0.1 + (0.85 * i) / located.faces.length, stage: `face ${i + 1}/${located.faces.length}` });
@@ -89,26 +89,18 @@ async function beautyFilter(image: ValidatedImage, o: BeautyFilterOptions, ctx: 
     faces.push({ box: face.box, score: face.score, skinPixels: retouchFace(out, face.points, o) });
     await yieldToLoop();
   }
-  ctx.onProgress({ fraction: 0.95, stage: 'encode' });
-  const encoded = await encodeImage(out, o.outputFormat);
-  ctx.onProgress({ fraction: 1, stage: 'done' });
-  return {
-    kind: 'image',
-    image: encoded,
-    format: o.outputFormat,
-    metadata: {
-      model: o.restore ? o.restoreModel : null,
-      device: stats.device ?? 'cpu',
-      faces,
-      strength: o.strength,
-      tone: o.tone,
-      restore: o.restore,
-      width: raw.width,
-      height: raw.height,
-      inferenceMs: Math.round((stats.inferenceMs + located.inferenceMs) * 10) / 10,
-      totalMs: Math.round(performance.now() - started),
-    },
-  };
+  return imageResult(ctx, out, o.outputFormat, () => ({
+    model: o.restore ? o.restoreModel : null,
+    device: stats.device ?? 'cpu',
+    faces,
+    strength: o.strength,
+    tone: o.tone,
+    restore: o.restore,
+    width: raw.width,
+    height: raw.height,
+    inferenceMs: Math.round((stats.inferenceMs + located.inferenceMs) * 10) / 10,
+    totalMs: Math.round(performance.now() - started),
+  }));
 }
 
 export const beautyFilterTask: TaskDefinition<typeof BeautyFilterOptions> = {

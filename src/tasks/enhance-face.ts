@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { decodeRaw } from '../image/decode.js';
-import { encodeImage } from '../image/encode.js';
 import { packedRgb } from '../image/raw.js';
 import { IMAGE_FORMATS, type ValidatedImage } from '../image/types.js';
 import { alignFfhq, ffhqTransform, pasteFace, scaledTransform } from './face/ffhq.js';
 import { locateFaces } from './face/locate.js';
 import { modelsFor } from './face/pipeline.js';
 import { FACE_RESTORERS, requireRestorer, restoreCrop } from './face/restore.js';
+import { imageResult } from './image-result.js';
 import type { RunStats } from './model-run.js';
 import { faceFinding, strengthOption } from './retouch-options.js';
 import type { TaskContext, TaskDefinition, TaskResult } from './types.js';
@@ -47,27 +47,19 @@ async function enhanceFace(image: ValidatedImage, o: EnhanceFaceOptions, ctx: Ta
     const restored = await restoreCrop(ctx.runner, o.model, alignFfhq(photo, toCrop), o.fidelity, ctx.signal, stats);
     pasteFace(out, restored, scaledTransform(toCrop, o.upscale), o.strength);
   }
-  ctx.onProgress({ fraction: 0.95, stage: 'encode' });
-  const encoded = await encodeImage(out, o.outputFormat);
-  ctx.onProgress({ fraction: 1, stage: 'done' });
-  return {
-    kind: 'image',
-    image: encoded,
-    format: o.outputFormat,
-    metadata: {
-      model: o.model,
-      device: stats.device ?? null,
-      faces: located.faces.map((f) => ({ box: f.box, score: f.score })),
-      upscale: o.upscale,
-      ...(upscaled ? { upscaler: upscaled.models.join(','), upscaleInferenceMs: Math.round(upscaled.inferenceMs) } : {}),
-      strength: o.strength,
-      ...(o.model === 'codeformer' ? { fidelity: o.fidelity } : {}),
-      width: out.width,
-      height: out.height,
-      inferenceMs: Math.round((stats.inferenceMs + located.inferenceMs) * 10) / 10,
-      totalMs: Math.round(performance.now() - started),
-    },
-  };
+  return imageResult(ctx, out, o.outputFormat, () => ({
+    model: o.model,
+    device: stats.device ?? null,
+    faces: located.faces.map((f) => ({ box: f.box, score: f.score })),
+    upscale: o.upscale,
+    ...(upscaled ? { upscaler: upscaled.models.join(','), upscaleInferenceMs: Math.round(upscaled.inferenceMs) } : {}),
+    strength: o.strength,
+    ...(o.model === 'codeformer' ? { fidelity: o.fidelity } : {}),
+    width: out.width,
+    height: out.height,
+    inferenceMs: Math.round((stats.inferenceMs + located.inferenceMs) * 10) / 10,
+    totalMs: Math.round(performance.now() - started),
+  }));
 }
 
 export const enhanceFaceTask: TaskDefinition<typeof EnhanceFaceOptions> = {

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { decodeRaw } from '../image/decode.js';
-import { encodeImage } from '../image/encode.js';
 import type { RawImage } from '../image/raw.js';
 import { IMAGE_FORMATS, type ValidatedImage } from '../image/types.js';
+import { imageResult } from './image-result.js';
 import type { RunStats } from './model-run.js';
 import type { TaskContext, TaskDefinition, TaskResult } from './types.js';
 import { EXEMPLAR_METHODS, inpaintInWorker, type ExemplarMethod } from './inpaint/exemplar.js';
@@ -100,25 +100,17 @@ async function inpaint(image: ValidatedImage, o: InpaintOptions, ctx: TaskContex
     paste(out, raw, area, await fillArea(area, o, ctx, stats, report, progress), r);
     regions.push(report);
   }
-  ctx.onProgress({ fraction: 0.95, stage: 'encode' });
-  const encoded = await encodeImage({ ...raw, data: out }, o.outputFormat);
-  ctx.onProgress({ fraction: 1, stage: 'done' });
-  return {
-    kind: 'image',
-    image: encoded,
-    format: o.outputFormat,
-    metadata: {
-      model: o.model,
-      device: isNeural(o.model) ? (stats.device ?? null) : 'cpu',
-      strategy: o.strategy,
-      maskedPixels,
-      regions,
-      width: raw.width,
-      height: raw.height,
-      ...(isNeural(o.model) ? { inferenceMs: Math.round(stats.inferenceMs * 10) / 10 } : {}),
-      totalMs: Math.round(performance.now() - started),
-    },
-  };
+  return imageResult(ctx, { ...raw, data: out }, o.outputFormat, () => ({
+    model: o.model,
+    device: isNeural(o.model) ? (stats.device ?? null) : 'cpu',
+    strategy: o.strategy,
+    maskedPixels,
+    regions,
+    width: raw.width,
+    height: raw.height,
+    ...(isNeural(o.model) ? { inferenceMs: Math.round(stats.inferenceMs * 10) / 10 } : {}),
+    totalMs: Math.round(performance.now() - started),
+  }));
 }
 
 export const inpaintTask: TaskDefinition<typeof InpaintOptions> = {
