@@ -77,3 +77,27 @@ describe('the playground in headless Chromium, against the service on tiny weigh
     assert.ok(models.includes('isnet-general'));
   });
 });
+
+test('behind an API key: the page and the SDK load without it, a run without it shows UNAUTHORIZED, with the key typed in it works', async () => {
+  const svc = await startTinyService({ AUTH_MODE: 'key', API_KEY: 'playground-test-key-0123456789' });
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${svc.url}/`);
+    await page.waitForSelector('body[data-ready="true"]');
+    await page.selectOption('#task', 'remove-background');
+    await page.setInputFiles('#file', fixturePath('small-128.png'));
+    await page.click('#run');
+    await page.waitForFunction(() => (document.querySelector('#error')?.textContent ?? '') !== '');
+    assert.match((await page.textContent('#error')) ?? '', /^UNAUTHORIZED/);
+    await page.fill('#api-key', 'playground-test-key-0123456789');
+    await page.dispatchEvent('#api-key', 'change');
+    await page.click('#run');
+    await page.waitForSelector('#after[data-loaded="true"]', { timeout: 30_000 });
+    assert.equal(await page.textContent('#error'), '');
+    assert.equal(await page.evaluate(() => localStorage.getItem('fotofun-playground-key')), 'playground-test-key-0123456789', 'the key is kept for the next visit');
+  } finally {
+    await browser.close();
+    await svc.close();
+  }
+});
