@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { decodeRaw } from '../image/decode.js';
 import { packedRgb } from '../image/raw.js';
+import { blendRgb, cropRgb, type Pixels } from '../image/region.js';
 import { IMAGE_FORMATS, type ValidatedImage } from '../image/types.js';
 import { faceOutline, faceWidth, skinMask } from './beauty-filter/skin-mask.js';
 import { smoothSkin } from './beauty-filter/smooth.js';
@@ -27,8 +28,6 @@ export const BeautyFilterOptions = z.strictObject({
 });
 export type BeautyFilterOptions = z.output<typeof BeautyFilterOptions>;
 
-type Target = { data: Uint8Array; width: number; height: number; channels: number };
-
 /** The outline's bounds with a tenth of the face around them, clipped to the image. */
 function faceRoi(pts: readonly Point[], width: number, height: number): Rect {
   const outline = faceOutline(pts);
@@ -38,35 +37,13 @@ function faceRoi(pts: readonly Point[], width: number, height: number): Rect {
   return { x: x0, y: y0, width: Math.max(1, x1 - x0), height: Math.max(1, y1 - y0) };
 }
 
-function roiRgb(t: Target, r: Rect): Uint8Array {
-  const out = new Uint8Array(r.width * r.height * 3);
-  for (let y = 0; y < r.height; y++) {
-    for (let x = 0; x < r.width; x++) {
-      const src = ((r.y + y) * t.width + r.x + x) * t.channels;
-      for (let c = 0; c < 3; c++) out[(y * r.width + x) * 3 + c] = t.data[src + c]!;
-    }
-  }
-  return out;
-}
-
 /** Smooths one face in place; returns how many pixels the skin mask covers. */
-function retouchFace(t: Target, pts: readonly Point[], o: BeautyFilterOptions): number {
+function retouchFace(t: Pixels, pts: readonly Point[], o: BeautyFilterOptions): number {
   const roi = faceRoi(pts, t.width, t.height);
   const mask = skinMask(pts, roi);
-  const before = roiRgb(t, roi);
+  const before = cropRgb(t, roi);
   const smooth = smoothSkin(before, roi.width, roi.height, { faceWidth: faceWidth(pts), tone: o.tone, mask });
-  let covered = 0;
-  for (let y = 0; y < roi.height; y++) {
-    for (let x = 0; x < roi.width; x++) {
-      const i = y * roi.width + x;
-      const m = o.strength * mask[i]!;
-      if (m === 0) continue;
-      covered++;
-      const dst = ((roi.y + y) * t.width + roi.x + x) * t.channels;
-      for (let c = 0; c < 3; c++) t.data[dst + c] = Math.round(before[i * 3 + c]! + m * (smooth[i * 3 + c]! - before[i * 3 + c]!));
-    }
-  }
-  return covered;
+  return blendRgb(t, roi, before, smooth, (i) => o.strength * mask[i]!);
 }
 
 async function beautyFilter(image: ValidatedImage, o: BeautyFilterOptions, ctx: TaskContext): Promise<TaskResult> {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { decodeRaw } from '../image/decode.js';
 import type { RawImage } from '../image/raw.js';
+import { blendRgb, cropRgb } from '../image/region.js';
 import { IMAGE_FORMATS, type ValidatedImage } from '../image/types.js';
 import { imageResult } from './image-result.js';
 import type { RunStats } from './model-run.js';
@@ -9,7 +10,7 @@ import { EXEMPLAR_METHODS, inpaintInWorker, type ExemplarMethod } from './inpain
 import { buildHoleMask, MaskBox, MaskStroke, type HoleMask } from './inpaint/mask.js';
 import { inpaintNeural, LAMA_SIDE, NEURAL_INPAINTERS, type NeuralInpainter } from './inpaint/neural.js';
 import { workAreas, type Rect } from './inpaint/regions.js';
-import { resizeRgbBytes, scaleArea, type Area } from './inpaint/work-scale.js';
+import { atMostSide, type Area } from './inpaint/work-scale.js';
 
 export const INPAINT_MODELS = [...EXEMPLAR_METHODS, ...NEURAL_INPAINTERS] as const;
 export type InpaintModel = (typeof INPAINT_MODELS)[number];
@@ -34,31 +35,9 @@ export const InpaintOptions = z.strictObject({
 export type InpaintOptions = z.output<typeof InpaintOptions>;
 
 function crop(image: RawImage, mask: HoleMask, r: Rect): Area {
-  const rgb = new Uint8Array(r.width * r.height * 3);
   const hole = new Uint8Array(r.width * r.height);
-  const ch = image.channels;
-  for (let y = 0; y < r.height; y++) {
-    for (let x = 0; x < r.width; x++) {
-      const src = (r.y + y) * image.width + r.x + x;
-      const dst = y * r.width + x;
-      hole[dst] = mask.data[src]!;
-      for (let c = 0; c < 3; c++) rgb[dst * 3 + c] = image.data[src * ch + c]!;
-    }
-  }
-  return { rgb, hole, width: r.width, height: r.height };
-}
-
-/** Writes the fill into `out` at the area's place, hole pixels only: every other byte stays the input's. */
-function paste(out: Buffer, image: RawImage, area: Area, fill: Uint8Array, r: Rect): void {
-  const ch = image.channels;
-  for (let y = 0; y < r.height; y++) {
-    for (let x = 0; x < r.width; x++) {
-      const i = y * r.width + x;
-      if (!area.hole[i]) continue;
-      const dst = ((r.y + y) * image.width + r.x + x) * ch;
-      for (let c = 0; c < 3; c++) out[dst + c] = fill[i * 3 + c]!;
-    }
-  }
+  for (let y = 0; y < r.height; y++) hole.set(mask.data.subarray((r.y + y) * image.width + r.x, (r.y + y) * image.width + r.x + r.width), y * r.width);
+  return { rgb: cropRgb(image, r), hole, width: r.width, height: r.height };
 }
 
 interface RegionReport extends Rect {
@@ -72,13 +51,12 @@ async function fillArea(area: Area, o: InpaintOptions, ctx: TaskContext, stats: 
     [report.workWidth, report.workHeight] = [Math.round(area.width * k), Math.round(area.height * k)];
     return inpaintNeural(o.model, area, ctx.runner, ctx.signal, stats);
   }
-  const k = Math.min(1, o.resizeLimit / Math.max(area.width, area.height));
-  const work = await scaleArea(area, Math.max(1, Math.round(area.width * k)), Math.max(1, Math.round(area.height * k)));
-  [report.workWidth, report.workHeight] = [work.width, work.height];
-  if (o.model === 'migan') return resizeRgbBytes(await inpaintNeural(o.model, work, ctx.runner, ctx.signal, stats), work.width, work.height, area.width, area.height);
-  const job = { method: o.model as ExemplarMethod, rgb: work.rgb, hole: work.hole, width: work.width, height: work.height, patchSize: o.patchSize, radius: o.radius, seed: o.seed };
-  const filled = await inpaintInWorker(job, ctx.signal, ({ done, total }) => onLevel(done / total));
-  return resizeRgbBytes(filled, work.width, work.height, area.width, area.height);
+  return atMostSide(area, o.resizeLimit, (work) => {
+    [report.workWidth, report.workHeight] = [work.width, work.height];
+    if (o.model === 'migan') return inpaintNeural(o.model, work, ctx.runner, ctx.signal, stats);
+    const job = { method: o.model as ExemplarMethod, rgb: work.rgb, hole: work.hole, width: work.width, height: work.height, patchSize: o.patchSize, radius: o.radius, seed: o.seed };
+    return inpaintInWorker(job, ctx.signal, ({ done, total }) => onLevel(done / total));
+  });
 }
 
 async function inpaint(image: ValidatedImage, o: InpaintOptions, ctx: TaskContext): Promise<TaskResult> {
@@ -97,7 +75,8 @@ async function inpaint(image: ValidatedImage, o: InpaintOptions, ctx: TaskContex
     progress(0);
     const area = crop(raw, mask, r);
     const report: RegionReport = { ...r, workWidth: r.width, workHeight: r.height };
-    paste(out, raw, area, await fillArea(area, o, ctx, stats, report, progress), r);
+    const fill = await fillArea(area, o, ctx, stats, report, progress);
+    blendRgb({ ...raw, data: out }, r, area.rgb, fill, (k) => area.hole[k]!);
     regions.push(report);
   }
   return imageResult(ctx, { ...raw, data: out }, o.outputFormat, () => ({

@@ -2,7 +2,7 @@ import { withDefaults, type AIServiceConfig, type AIServiceConfigInput } from '.
 import { AIServiceError } from './errors.js';
 import type { OperationOptions, TaskName } from './generated/options.js';
 import { errorFrom, jsonBody, Transport, type RequestOptions } from './http.js';
-import { fromBase64, toBase64, toBlob, toBytes, validateImageInput, type ImageInput, type ImageValidation } from './image.js';
+import { base64Of, fromBase64, toBlob, validateImageInput, type ImageInput, type ImageValidation } from './image.js';
 import { JobsClient } from './jobs.js';
 
 export interface ImageResult {
@@ -250,10 +250,6 @@ export class AIServiceClient {
     if (!res.ok) throw await errorFrom(res);
     return res;
   }
-}
-
-async function base64Of(image: ImageInput): Promise<string> {
-  return typeof image === 'string' ? image : toBase64(await toBytes(image));
 }
 
 async function imageFrom(res: Response): Promise<ImageResult> {

@@ -20,6 +20,11 @@ export function toBase64(bytes: Uint8Array): string {
   return btoa(binary);
 }
 
+/** What the JSON routes take: base64 or a data URL as given, anything else encoded. */
+export async function base64Of(image: ImageInput): Promise<string> {
+  return typeof image === 'string' ? image : toBase64(await toBytes(image));
+}
+
 export function fromBase64(b64: string): Uint8Array {
   const binary = atob(b64.replace(/\s+/g, ''));
   const out = new Uint8Array(binary.length);

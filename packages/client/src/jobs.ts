@@ -1,7 +1,7 @@
 import { AIServiceError } from './errors.js';
 import type { OperationOptions, TaskName } from './generated/options.js';
 import { errorFrom, jsonBody, type RequestOptions, type Transport } from './http.js';
-import { toBase64, toBytes, type ImageInput } from './image.js';
+import { base64Of, type ImageInput } from './image.js';
 import { readEvents } from './sse.js';
 
 export type JobStatus = 'pending' | 'processing' | 'completed' | 'failed' | 'cancelled';
@@ -42,8 +42,8 @@ export class JobsClient {
   constructor(private readonly http: Transport) {}
 
   async submit<T extends TaskName>(operation: T, image: ImageInput, options: OperationOptions[T] = {} as OperationOptions[T], opts: SubmitOptions = {}): Promise<Job> {
-    const body: Record<string, unknown> = { operation, image: toBase64(await toBytes(image)), options };
-    for (const [field, extra] of Object.entries(opts.images ?? {})) body[field] = toBase64(await toBytes(extra));
+    const body: Record<string, unknown> = { operation, image: await base64Of(image), options };
+    for (const [field, extra] of Object.entries(opts.images ?? {})) body[field] = await base64Of(extra);
     if (opts.webhookUrl) body.webhookUrl = opts.webhookUrl;
     const headers = { ...opts.headers, ...(opts.idempotencyKey ? { 'idempotency-key': opts.idempotencyKey } : {}) };
     const accepted = (await this.http.json<{ jobId: string }>('/api/v1/jobs', jsonBody(body), { ...opts, headers })).result;

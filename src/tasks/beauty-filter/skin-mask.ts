@@ -1,3 +1,4 @@
+import { boxMean } from '../../image/box-mean.js';
 import type { Point, Rect } from '../face/geometry.js';
 
 /** iBUG 300-W indices of the 68 landmarks. */
@@ -77,37 +78,6 @@ function paint(mask: Float32Array, roi: Rect, poly: readonly Point[], grow: numb
   }
 }
 
-/** Three passes of a running box mean, ≈ a Gaussian; each pass spreads by `r`. */
-function blur3(mask: Float32Array, w: number, h: number, r: number): Float32Array {
-  let cur = mask;
-  for (let pass = 0; pass < 3; pass++) {
-    const tmp = new Float32Array(cur.length);
-    for (let y = 0; y < h; y++) {
-      let s = 0;
-      for (let x = -r; x <= r; x++) s += x >= 0 && x < w ? cur[y * w + x]! : 0;
-      for (let x = 0; x < w; x++) {
-        tmp[y * w + x] = s / (2 * r + 1);
-        const add = x + r + 1, drop = x - r;
-        if (add < w) s += cur[y * w + add]!;
-        if (drop >= 0) s -= cur[y * w + drop]!;
-      }
-    }
-    const out = new Float32Array(cur.length);
-    for (let x = 0; x < w; x++) {
-      let s = 0;
-      for (let y = -r; y <= r; y++) s += y >= 0 && y < h ? tmp[y * w + x]! : 0;
-      for (let y = 0; y < h; y++) {
-        out[y * w + x] = s / (2 * r + 1);
-        const add = y + r + 1, drop = y - r;
-        if (add < h) s += tmp[add * w + x]!;
-        if (drop >= 0) s -= tmp[drop * w + x]!;
-      }
-    }
-    cur = out;
-  }
-  return cur;
-}
-
 /**
  * The skin mask over `roi` (0..1, row-major): the face outline minus the eyes, brows, lips and
  * nostrils, feathered. Each excluded feature is first grown by its own margin plus the feather's
@@ -126,7 +96,9 @@ export function skinMask(pts: readonly Point[], roi: Rect): Float32Array {
   for (const brow of f.brows) paint(mask, roi, brow, 0.25 * eyeW + reach, 0, false);
   paint(mask, roi, f.lips, 0.12 * mouthW + reach, 0);
   paint(mask, roi, f.nostrils, 0.2 * dist(pts[31]!, pts[35]!) + reach, 0);
-  const soft = blur3(mask, roi.width, roi.height, r);
+  // Three box means ≈ a Gaussian, reaching 3r.
+  let soft: Float32Array = mask;
+  for (let pass = 0; pass < 3; pass++) soft = boxMean(soft, roi.width, roi.height, r);
   // The blur must not lift the excluded features off zero, nor add skin outside the outline's reach.
   for (let i = 0; i < soft.length; i++) if (mask[i] === 0 && soft[i]! < 1e-3) soft[i] = 0;
   return soft;

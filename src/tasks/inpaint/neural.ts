@@ -3,7 +3,7 @@ import { AppError } from '../../errors.js';
 import type { ModelRunner } from '../../models/runner.js';
 import { float32, type TensorLike } from '../../models/tensor.js';
 import type { RunStats } from '../model-run.js';
-import { resizeRgbBytes, scaleArea, type Area } from './work-scale.js';
+import { rgbAt, scaleArea, type Area } from './work-scale.js';
 
 export const NEURAL_INPAINTERS = ['lama', 'migan'] as const;
 export type NeuralInpainter = (typeof NEURAL_INPAINTERS)[number];
@@ -79,7 +79,7 @@ async function lama(area: Area, runner: ModelRunner, signal: AbortSignal, stats:
       for (let c = 0; c < 3; c++) out[(y * f.width + x) * 3 + c] = Math.max(0, Math.min(255, Math.round(planes[c * n + i]! * scale)));
     }
   }
-  return resizeRgbBytes(out, f.width, f.height, area.width, area.height);
+  return rgbAt(out, f.width, f.height, area.width, area.height);
 }
 
 async function migan(area: Area, runner: ModelRunner, signal: AbortSignal, stats: RunStats): Promise<Uint8Array> {

@@ -1,11 +1,7 @@
+import type { Rect } from '../../image/region.js';
 import type { HoleMask } from './mask.js';
 
-export interface Rect {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
+export type { Rect };
 
 /** Bounding boxes of the mask's 8-connected components (a union-find over row runs). */
 export function componentBoxes(mask: HoleMask): Rect[] {

@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { resizeRaw } from '../../image/raw.js';
 
 /** A work area's pixels and hole at one size. */
 export interface Area {
@@ -22,8 +23,18 @@ export async function scaleArea(a: Area, width: number, height: number): Promise
   return { rgb: bytes(rgb), hole: Uint8Array.from(hole, (v) => (v > 0 ? 1 : 0)), width, height };
 }
 
-/** RGB pixels resized (cubic) to width × height. */
-export async function resizeRgbBytes(rgb: Uint8Array, w: number, h: number, width: number, height: number): Promise<Uint8Array> {
-  if (w === width && h === height) return rgb;
-  return bytes(await sharp(rgb, { raw: { width: w, height: h, channels: 3 } }).resize(width, height, { fit: 'fill', kernel: 'cubic' }).raw().toBuffer());
+/**
+ * Runs `fill` on the area brought down to `limit` on its longest side (as it is when smaller) and
+ * brings the fill back to the area's size.
+ */
+export async function atMostSide(area: Area, limit: number, fill: (work: Area) => Promise<Uint8Array>): Promise<Uint8Array> {
+  const k = Math.min(1, limit / Math.max(area.width, area.height));
+  const work = await scaleArea(area, Math.max(1, Math.round(area.width * k)), Math.max(1, Math.round(area.height * k)));
+  return rgbAt(await fill(work), work.width, work.height, area.width, area.height);
+}
+
+/** RGB bytes at width × height (resizeRaw's Lanczos), the same bytes when already that size. */
+export async function rgbAt(rgb: Uint8Array, w: number, h: number, width: number, height: number): Promise<Uint8Array> {
+  const raw = await resizeRaw({ data: Buffer.from(rgb.buffer, rgb.byteOffset, rgb.length), width: w, height: h, channels: 3 }, width, height);
+  return bytes(raw.data);
 }
