@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -14,7 +15,8 @@ import { FaceGallery } from './db/face-gallery.js';
 import { rembgRoutes } from './endpoints/compat/rembg.js';
 import { jobRoutes } from './endpoints/jobs.js';
 import { JobQueue } from './jobs/queue.js';
-import { detectDevice, gpuMemoryPoller, type DeviceInfo } from './models/device.js';
+import { detectDevice, gpuMemoryPoller, probeModel, type DeviceInfo } from './models/device.js';
+import { GpuFootprints, nvidiaSmiMemoryReader } from './models/gpu-memory.js';
 import { loadManifest, type Manifest } from './models/manifest.js';
 import { ModelManager, schedulerSpec } from './models/manager.js';
 import { ModelStore } from './models/store/model-store.js';
@@ -29,6 +31,7 @@ import { ServiceMetrics } from './metrics/metrics.js';
 import { startMetricsServer } from './metrics/routes.js';
 import { VramScheduler } from './vram/scheduler.js';
 import { zoneBudgets } from './vram/zones.js';
+import { sessionKey, type DeviceId } from './vram/types.js';
 
 export interface Service {
   server: Server;
@@ -63,7 +66,21 @@ export function buildModels(config: Config, logger: Logger, db: Db, manifest: Ma
   });
   const size = resolvePoolSize({ workers: config.INFERENCE_WORKERS, intraOpThreads: config.INTRA_OP_THREADS });
   const pool = new InferencePool({ ...size, logger: logger.child({ component: 'inference' }) });
-  return { store, scheduler, manager: new ModelManager({ store, scheduler, pool, stats, logger, ...(metrics ? { observer: metrics.runs } : {}) }) };
+  const gpuFootprints = gpu ? new GpuFootprints(nvidiaSmiMemoryReader(gpuIndex(gpu.id)), logger, () => primeCudaContext(pool, gpu.id, config.DATA_DIR)) : undefined;
+  const manager = new ModelManager({ store, scheduler, pool, stats, logger, ...(metrics ? { observer: metrics.runs } : {}), ...(gpuFootprints ? { gpuFootprints } : {}) });
+  return { store, scheduler, manager };
+}
+
+const gpuIndex = (device: DeviceId): number => Number(device.slice('cuda:'.length));
+
+/** Creates and drops a one-node session on the GPU, so the CUDA context exists before the first footprint is measured. */
+async function primeCudaContext(pool: InferencePool, device: DeviceId, dir: string): Promise<void> {
+  const file = path.join(dir, 'cuda-probe.onnx');
+  await fs.promises.mkdir(dir, { recursive: true });
+  await fs.promises.writeFile(file, probeModel());
+  const key = sessionKey('cuda-probe', device);
+  await pool.load(key, { modelPath: file, device });
+  await pool.unload(key);
 }
 
 async function pullDefaults(store: ModelStore, manifest: Manifest, logger: Logger): Promise<void> {

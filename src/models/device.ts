@@ -78,8 +78,8 @@ function bindingDir(): string | undefined {
 
 const PROBE_TIMEOUT_MS = 30_000;
 
-/** A one-node graph (Identity) for the probe session. */
-function probeModel(): Uint8Array {
+/** A one-node graph (Identity) for probe sessions. */
+export function probeModel(): Uint8Array {
   const g = new GraphBuilder('cuda-probe', 13);
   g.input('x', 'float32', [1]);
   g.op('Identity', ['x'], {}, 'y');

@@ -4,6 +4,7 @@ import type { ModelStats } from '../db/model-stats.js';
 import { AppError, isAppError } from '../errors.js';
 import { PlacementExecutor, isOutOfMemory, type VramScheduler } from '../vram/index.js';
 import { parseSessionKey, sessionKey, type DeviceId, type ModelSnapshot, type ModelSpec as SchedulerSpec } from '../vram/types.js';
+import type { GpuFootprints } from './gpu-memory.js';
 import type { ModelSpec } from './manifest.js';
 import type { ModelRunner, RunOptions, RunResult } from './runner.js';
 import type { ModelStatus } from './store/model-store.js';
@@ -37,6 +38,8 @@ export interface ModelManagerOptions {
   pool: SessionPool & { on?(event: 'sessionsLost', listener: (e: SessionsLostEvent) => void): unknown };
   stats: ModelStats;
   logger: Logger;
+  /** Measures GPU sessions (nvidia-smi); without it GPU estimates stay the manifest's. */
+  gpuFootprints?: GpuFootprints;
 }
 
 export interface ModelInfo {
@@ -73,12 +76,14 @@ export function schedulerSpec(m: ModelSpec): SchedulerSpec {
  */
 export class ModelManager implements ModelRunner {
   private readonly executor: PlacementExecutor;
+  /** Measured GPU size per session key, for the release check. */
+  private readonly gpuMB = new Map<string, number>();
   private closed = false;
 
   constructor(private readonly opts: ModelManagerOptions) {
     this.executor = new PlacementExecutor(opts.scheduler, {
       load: (modelId, device) => this.loadSession(modelId, device),
-      unload: (modelId, device) => opts.pool.unload(sessionKey(modelId, device)),
+      unload: (modelId, device) => this.unloadSession(modelId, device),
     }, { logger: opts.logger });
     opts.pool.on?.('sessionsLost', (e) => this.sessionsLost(e.keys));
   }
@@ -192,10 +197,33 @@ export class ModelManager implements ModelRunner {
 
   private async loadSession(modelId: string, device: DeviceId): Promise<{ measuredMB?: number }> {
     const modelPath = await this.weightsFor(modelId);
-    const res = await this.opts.pool.load(sessionKey(modelId, device), { modelPath, device });
-    this.opts.logger.info({ modelId, device, loadMs: Math.round(res.loadMs), measuredMB: res.measuredMB }, `loaded ${modelId} on ${device}`);
-    // The pool measures host RSS around session creation: a CPU footprint, never a VRAM one.
-    return device === 'cpu' && res.measuredMB > 0 ? { measuredMB: res.measuredMB } : {};
+    const key = sessionKey(modelId, device);
+    if (device === 'cpu') {
+      const res = await this.opts.pool.load(key, { modelPath, device });
+      this.opts.logger.info({ modelId, device, loadMs: Math.round(res.loadMs), measuredMB: res.measuredMB }, `loaded ${modelId} on ${device}`);
+      // The worker measures host RSS around session creation.
+      return res.measuredMB > 0 ? { measuredMB: res.measuredMB } : {};
+    }
+    const load = async () => {
+      const res = await this.opts.pool.load(key, { modelPath, device });
+      this.opts.logger.info({ modelId, device, loadMs: Math.round(res.loadMs) }, `loaded ${modelId} on ${device}`);
+    };
+    if (!this.opts.gpuFootprints) {
+      await load();
+      return {};
+    }
+    const measuredMB = await this.opts.gpuFootprints.measureLoad(key, load);
+    if (measuredMB === undefined) return {};
+    this.gpuMB.set(key, measuredMB);
+    return { measuredMB };
+  }
+
+  private async unloadSession(modelId: string, device: DeviceId): Promise<void> {
+    const key = sessionKey(modelId, device);
+    const measured = this.gpuMB.get(key);
+    this.gpuMB.delete(key);
+    if (device === 'cpu' || !this.opts.gpuFootprints) return this.opts.pool.unload(key);
+    return this.opts.gpuFootprints.checkRelease(key, measured, () => this.opts.pool.unload(key));
   }
 
   /** A crashed worker took these sessions with it; the scheduler frees their memory and the next request reloads. */

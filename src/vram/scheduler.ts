@@ -464,16 +464,30 @@ export class VramScheduler {
     session.keepAlive = undefined;
   }
 
+  /**
+   * A measure that leaves a GPU zone over budget means the session ate memory another zone counts
+   * on: it retires to CPU (its runs in flight finish first) and returns once it fits. Host memory
+   * has no other zone to protect, so a CPU overrun only warns.
+   */
   private applyMeasure(model: ModelRecord, session: Session, mb: number): void {
     model.measured.set(session.device, mb);
     this.setEstimate(model, session.device, mb);
     session.mb = mb;
-    if (session.pool.freeMB < 0) {
-      this.logger?.warn(
-        { modelId: model.spec.id, device: session.device, mb },
-        `${model.spec.id} measured ${formatMB(mb)}: ${session.pool.label} over budget by ${formatMB(-session.pool.freeMB)} until something leaves`,
-      );
+    if (session.pool.freeMB >= 0) return;
+    const over = `${session.pool.label} over budget by ${formatMB(-session.pool.freeMB)}`;
+    if (session.device === 'cpu') {
+      this.logger?.warn({ modelId: model.spec.id, device: session.device, mb }, `${model.spec.id} measured ${formatMB(mb)}: ${over} until something leaves`);
+      return;
     }
+    model.demotedAt = this.now();
+    if (model.active === session.device) {
+      const standby = model.sessions.find((s) => s !== session && s.state === 'ready' && s.retiring === null);
+      model.active = standby?.device ?? null;
+    }
+    const reason = `demote ${model.spec.id} from ${session.device}: measured ${formatMB(mb)}, ${over}; runs on cpu`;
+    this.log.record(this.draftDecision('demote', model, session.device, mb, [], reason));
+    session.retiring = reason;
+    this.clearKeepAlive(session);
   }
 
   private setEstimate(model: ModelRecord, device: DeviceId, mb: number): void {

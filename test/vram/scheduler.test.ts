@@ -245,6 +245,26 @@ describe('VramScheduler memory estimates and out-of-memory', () => {
     assert.ok(s.device.usedMB(GPU) <= 500);
   });
 
+  test('a session measured over its zone retires to CPU after its runs, instead of eating another zone', async () => {
+    const s = scenario({
+      gpuMB: 1000, zones: { critical: 0, high: 300, flexible: 700 }, cpuMB: 2000,
+      models: [
+        { id: 'small', zone: 'high', estimatedMB: 100 },
+        { id: 'under', zone: 'high', estimatedMB: 100, actualMB: 250 },
+      ],
+    });
+    await s.run('small');
+    assert.equal(await s.run('under'), GPU, 'the request that loaded it still runs there');
+    await settle();
+    assert.ok(!s.device.isResident('under', GPU), 'the overrunning session is released');
+    assert.equal(s.pool('high').usedMB, 100);
+    assert.equal(s.scheduler.estimateOf('under', GPU), 250, 'the estimate is the measurement');
+    assert.equal(await s.run('under'), 'cpu');
+    const demote = s.scheduler.snapshot().decisions.find((d) => d.kind === 'demote');
+    assert.match(demote?.reason ?? '', /demote under from cuda:0: measured 250 MB, high over budget by 50 MB; runs on cpu/);
+    assert.equal(await s.run('small'), GPU, 'the model that fitted keeps its place');
+  });
+
   test('an out-of-memory during a run retries on CPU and retires the GPU session', async () => {
     const s = scenario({ gpuMB: GPU_MB, zones: ZONES, cpuMB: 2000, models: [{ id: 'esrgan', zone: 'flexible', estimatedMB: 270 }] });
     await s.run('esrgan');
