@@ -1,11 +1,15 @@
 /**
- * Writes the sample scheduler trace: `npx tsx bench/generate-scheduler-trace.ts [--seed 42]
- * [--requests 3000] [--gpu-mb 4096] [--out bench/traces/zipf-4gb.json]`. Deterministic for a seed.
+ * Writes a scheduler trace: `npx tsx bench/generate-scheduler-trace.ts [--kind zipf|bursty|size-skewed|
+ * overcommit] [--seed 42] [--requests 3000] [--gpu-mb 4096] [--out FILE]`. Deterministic for a seed.
  *
- * Model popularity follows a Zipf law (s = 1.1) over a realistic FotoFun model set; arrivals are
+ * zipf: popularity follows a Zipf law (s = 1.1) over a realistic FotoFun model set; arrivals are
  * Poisson (mean gap 1.2 s) with occasional lulls of 5–15 min, so keep-alive unloads happen too.
- * Footprints are session sizes on the GPU (weights plus the arena at the default input size);
- * some measured sizes exceed the manifest's estimate, as they do in practice.
+ * bursty: the same models, but popularity is reshuffled every 300 requests and a third of the
+ * requests start a batch (5–20 requests of one model 50–300 ms apart, a user working a folder).
+ * size-skewed: the popularity order is the size order, largest first, so the zones fight over the
+ * big models. overcommit: 30 models, about three times what the zones hold, under a flatter Zipf
+ * (s = 0.8). Footprints are session sizes on the GPU (weights plus the arena at the default input
+ * size); some measured sizes exceed the manifest's estimate, as they do in practice.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -35,6 +39,26 @@ const MODELS: Model[] = [
   { id: 'style-transfer', zone: 'flexible', estimatedMB: 60, gpuMs: 50, cpuSlowdown: 15 },
 ];
 
+/** Extra models for the overcommit trace: the manifest's other variants and sizes. */
+const MORE_MODELS: Model[] = [
+  { id: 'u2net', zone: 'high', estimatedMB: 330, gpuMs: 70, cpuSlowdown: 15 },
+  { id: 'rmbg-1.4', zone: 'high', estimatedMB: 360, gpuMs: 65, cpuSlowdown: 15 },
+  { id: 'isnet-general-use', zone: 'high', estimatedMB: 340, gpuMs: 60, cpuSlowdown: 15 },
+  { id: 'face-embed-arcface', zone: 'high', estimatedMB: 250, gpuMs: 6, cpuSlowdown: 5 },
+  { id: 'face-detect-scrfd', zone: 'critical', estimatedMB: 40, gpuMs: 5, cpuSlowdown: 4 },
+  { id: 'dpt-large', zone: 'flexible', estimatedMB: 1400, gpuMs: 160, cpuSlowdown: 25 },
+  { id: 'realesr-animevideov3-x2', zone: 'flexible', estimatedMB: 30, gpuMs: 80, cpuSlowdown: 12 },
+  { id: 'realesr-animevideov3-x4', zone: 'flexible', estimatedMB: 30, gpuMs: 120, cpuSlowdown: 12 },
+  { id: 'migan', zone: 'flexible', estimatedMB: 110, gpuMs: 40, cpuSlowdown: 15 },
+  { id: 'style-candy', zone: 'flexible', estimatedMB: 60, gpuMs: 50, cpuSlowdown: 15 },
+  { id: 'style-udnie', zone: 'flexible', estimatedMB: 60, gpuMs: 50, cpuSlowdown: 15 },
+  { id: 'nanodet', zone: 'flexible', estimatedMB: 30, gpuMs: 8, cpuSlowdown: 5 },
+  { id: 'ocr-cls', zone: 'flexible', estimatedMB: 15, gpuMs: 3, cpuSlowdown: 3 },
+];
+
+const KINDS = ['zipf', 'bursty', 'size-skewed', 'overcommit'] as const;
+type Kind = (typeof KINDS)[number];
+
 const ZIPF_S = 1.1;
 const MEAN_GAP_MS = 1_200;
 const LULL_PROBABILITY = 0.005;
@@ -63,31 +87,69 @@ function zipfSampler(n: number, s: number, random: () => number): () => number {
   };
 }
 
+function shuffled<T>(items: readonly T[], random: () => number): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+function modelsFor(kind: Kind): Model[] {
+  if (kind === 'size-skewed') return [...MODELS].sort((a, b) => (b.actualMB ?? b.estimatedMB) - (a.actualMB ?? a.estimatedMB));
+  if (kind === 'overcommit') return [...MODELS, ...MORE_MODELS];
+  return MODELS;
+}
+
+function requestsFor(kind: Kind, models: Model[], count: number, random: () => number): { requests: TraceInput['requests']; t: number } {
+  const pick = zipfSampler(models.length, kind === 'overcommit' ? 0.8 : ZIPF_S, random);
+  let order = models;
+  const requests: TraceInput['requests'] = [];
+  const push = (t: number, model: Model) => {
+    const jitter = Math.exp((random() - 0.5) * 0.6); // ±30 % log-uniform: image sizes vary
+    requests.push({ t: Math.round(t), model: model.id, durationMs: Math.round(model.gpuMs * jitter * 10) / 10 });
+  };
+  let t = 0;
+  while (requests.length < count) {
+    if (kind === 'bursty' && requests.length % 300 === 0) order = shuffled(models, random);
+    t += random() < LULL_PROBABILITY ? 300_000 + random() * 600_000 : -Math.log(1 - random()) * MEAN_GAP_MS;
+    const model = order[pick()]!;
+    push(t, model);
+    if (kind !== 'bursty' || random() >= 1 / 3) continue;
+    const batch = 5 + Math.floor(random() * 16);
+    for (let i = 0; i < batch && requests.length < count; i++) {
+      t += 50 + random() * 250;
+      push(t, model);
+    }
+  }
+  return { requests, t };
+}
+
 function main(): void {
   const { values } = parseArgs({
     options: {
+      kind: { type: 'string', default: 'zipf' },
       seed: { type: 'string', default: '42' },
       requests: { type: 'string', default: '3000' },
       'gpu-mb': { type: 'string', default: '4096' },
       out: { type: 'string', default: 'bench/traces/zipf-4gb.json' },
     },
   });
+  const kind = values.kind as Kind;
+  if (!KINDS.includes(kind)) throw new Error(`unknown --kind ${values.kind}: use ${KINDS.join(', ')}`);
   const seed = Number(values.seed);
   const random = mulberry32(seed);
-  const pick = zipfSampler(MODELS.length, ZIPF_S, random);
-  const requests: TraceInput['requests'] = [];
-  let t = 0;
-  for (let i = 0; i < Number(values.requests); i++) {
-    t += random() < LULL_PROBABILITY ? 300_000 + random() * 600_000 : -Math.log(1 - random()) * MEAN_GAP_MS;
-    const model = MODELS[pick()]!;
-    const jitter = Math.exp((random() - 0.5) * 0.6); // ±30 % log-uniform: image sizes vary
-    requests.push({ t: Math.round(t), model: model.id, durationMs: Math.round(model.gpuMs * jitter * 10) / 10 });
-  }
+  const models = modelsFor(kind);
+  const { requests, t } = requestsFor(kind, models, Number(values.requests), random);
+  const name = kind === 'zipf' ? `zipf-s${ZIPF_S}-seed${seed}` : `${kind}-seed${seed}`;
   const trace: TraceInput = {
-    name: `zipf-s${ZIPF_S}-seed${seed}`,
-    description: `${requests.length} requests, Zipf(s=${ZIPF_S}) over ${MODELS.length} models, Poisson arrivals (mean gap ${MEAN_GAP_MS} ms) with lulls; generated by bench/generate-scheduler-trace.ts --seed ${seed}`,
+    name,
+    description: kind === 'zipf'
+      ? `${requests.length} requests, Zipf(s=${ZIPF_S}) over ${models.length} models, Poisson arrivals (mean gap ${MEAN_GAP_MS} ms) with lulls; generated by bench/generate-scheduler-trace.ts --seed ${seed}`
+      : `${requests.length} requests, ${kind} over ${models.length} models; generated by bench/generate-scheduler-trace.ts --kind ${kind} --seed ${seed} --gpu-mb ${values['gpu-mb']}`,
     device: { gpuTotalMB: Number(values['gpu-mb']), cpuBudgetMB: 8192, keepAliveMs: 600_000, gpuLoadMsPerMB: 3, cpuLoadMsPerMB: 2 },
-    models: MODELS.map(({ gpuMs: _gpuMs, ...m }) => m),
+    models: models.map(({ gpuMs: _gpuMs, ...m }) => m),
     requests,
   };
   TraceSchema.parse(trace);

@@ -63,17 +63,17 @@ export type RoomVerdict =
   /** Cannot fit even with every evictable model gone. */
   | { kind: 'never'; pinnedMB: number };
 
-/** Can `needMB` be had in `pool`, and at what price? `eligible` narrows the victims further. */
+/** Can `needMB` be had in `pool`, and at what price? `order` ranks the victims (LRU unless told). */
 export function makeRoom(
   pool: Pool,
   needMB: number,
   models: (id: string) => ModelRecord,
-  eligible: (s: Session) => boolean = () => true,
+  order: (candidates: Session[]) => Session[] = (c) => lruOrder(c, (id) => models(id).spec.priority ?? 0),
 ): RoomVerdict {
   if (fitsInZone(pool, needMB)) return { kind: 'fits' };
   const all = [...pool.sessions];
-  const evictable = all.filter((s) => isEvictable(s, models(s.modelId)) && eligible(s));
-  const ordered = lruOrder(evictable, (id) => models(id).spec.priority ?? 0);
+  const evictable = all.filter((s) => isEvictable(s, models(s.modelId)));
+  const ordered = order(evictable);
   const victims = pickVictims(pool.freeMB, needMB, ordered);
   if (victims) return { kind: 'evict', victims };
   const pinned = all.filter((s) => models(s.modelId).spec.zone === 'critical' && s.state !== 'unloading');
@@ -85,17 +85,19 @@ export function makeRoom(
 
 /**
  * Where GPU victims go: a CPU session while host memory has room for it (first come, first
- * served, without evicting anything on the host), else unloaded. CPU victims are unloaded.
+ * served, without evicting anything on the host), else unloaded; all unloaded when the policy
+ * keeps no CPU sessions for them. CPU victims are unloaded.
  */
 export function victimDestinations(
   victims: readonly Session[],
   cpu: Pool,
   cpuEstimate: (modelId: string) => number,
+  toCpu = true,
 ): Victim[] {
   let free = cpu.freeMB;
   return victims.map((s) => {
     const base = { modelId: s.modelId, from: s.device, mb: s.mb };
-    if (s.device === 'cpu') return { ...base, to: 'unload' as const };
+    if (s.device === 'cpu' || !toCpu) return { ...base, to: 'unload' as const };
     const need = cpuEstimate(s.modelId);
     if (need > free) return { ...base, to: 'unload' as const };
     free -= need;
@@ -113,10 +115,10 @@ export type PromotionVerdict =
   | { ok: false; reason: string; needsRoom: boolean };
 
 /**
- * Hysteresis for a model serving from CPU: it returns to the GPU only after `dwellMs` on CPU, and
- * into free room with a margin. Making room is left to the caller, which may evict only sessions
- * idle for at least the same dwell: two models taking turns faster than that never displace each
- * other, and any pair moves at most once per dwell.
+ * May a model serving from CPU return to the GPU now? Not while it moves, nor within the dwell
+ * after an out-of-memory demotion (the estimate it failed with was just raised, and the input that
+ * broke it may come again); and only into free room with a margin. Making room is left to the
+ * caller, whose policy decides whom the model may push out.
  */
 export function promotionCheck(
   model: ModelRecord,

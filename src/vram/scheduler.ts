@@ -1,8 +1,10 @@
 import { AppError } from '../errors.js';
 import { DecisionLog } from './decision-log.js';
 import { formatMB, makeRoom, promotionCheck, promotionMargin, victimDestinations } from './placement.js';
+import { adaptivePolicy, type PlacementPolicy } from './policy.js';
 import { buildSnapshot } from './snapshot.js';
 import { Pool, activeSession, findSession, type ModelRecord, type Session } from './state.js';
+import { Traffic } from './traffic.js';
 import type {
   Decision, DecisionKind, DeviceId, EstimateStore, GpuSpec, Lease, ModelSpec, Placement,
   SchedulerLogger, SchedulerOptions, Timers, UnloadOrder, Victim, VramSnapshot, Zone,
@@ -17,8 +19,8 @@ import { zoneBudgets } from './zones.js';
  */
 export const DEFAULT_ROOM_WAIT_MS = 2_000;
 /**
- * A model pushed off the GPU stays on CPU at least this long: the burst that pushed it out is
- * usually still running, and each move costs a GPU load plus a CPU session teardown.
+ * A model demoted by an out-of-memory stays on CPU at least this long: the estimate it failed with
+ * was just raised, and the input size that broke it usually comes again within the same burst.
  */
 export const DEFAULT_PROMOTION_DWELL_MS = 30_000;
 /**
@@ -59,6 +61,8 @@ export class VramScheduler {
   private readonly keepAliveMs: number;
   private readonly roomWaitMs: number;
   private readonly dwellMs: number;
+  private readonly traffic = new Traffic();
+  private readonly policy: PlacementPolicy;
   private readonly unloadListeners = new Set<(order: UnloadOrder) => void>();
   private readonly roomWaiters = new Set<(timedOut: boolean) => void>();
   private tickets = 0;
@@ -74,6 +78,8 @@ export class VramScheduler {
     this.dwellMs = opts.promotionDwellMs ?? DEFAULT_PROMOTION_DWELL_MS;
     this.log = new DecisionLog(opts.historySize ?? DEFAULT_HISTORY, opts.logger, opts.onDecision);
     this.cpu = new Pool('cpu', null, opts.cpuBudgetMB);
+    const gpuId = opts.gpu?.id;
+    this.policy = (opts.policy ?? adaptivePolicy)(this.traffic, (id) => (gpuId ? this.estimateOf(id, gpuId) : 0));
     if (opts.gpu) this.createZones(opts.gpu);
     for (const spec of opts.models ?? []) this.register(spec);
   }
@@ -111,6 +117,7 @@ export class VramScheduler {
    */
   async acquire(modelId: string): Promise<Lease> {
     const model = this.record(modelId);
+    this.traffic.requested(modelId, this.now());
     let mayWait = this.roomWaitMs > 0;
     const deadline = this.now() + this.roomWaitMs;
     for (;;) {
@@ -131,6 +138,8 @@ export class VramScheduler {
       return;
     }
     session.state = 'ready';
+    session.readyAt = this.now();
+    this.traffic.loaded(modelId, device, session.readyAt - session.since);
     if (measuredMB !== undefined) this.applyMeasure(model, session, measuredMB);
     if (model.active === device) this.retireOthers(model, session);
     if (session.leases === 0) this.becameIdle(session);
@@ -249,17 +258,21 @@ export class VramScheduler {
     return withVictims ?? this.draft('reuse', model, 'cpu', session.mb, [], `reuse ${id} on cpu: ${verdict.reason}`);
   }
 
-  /** Promotion may push out only sessions idle for at least the dwell (see promotionCheck). */
+  /** A promotion pushes out only whom the policy lets it displace. */
   private promoteByEvicting(model: ModelRecord, pool: Pool, need: number): Placement | undefined {
     const gpu = this.gpu!.id;
     const now = this.now();
     const margin = promotionMargin(need);
-    const room = makeRoom(pool, need + margin, (m) => this.record(m), (s) => now - s.lastUsed >= this.dwellMs);
-    if (room.kind !== 'evict') return undefined;
-    const victims = victimDestinations(room.victims, this.cpu, (m) => this.estimate(this.record(m), 'cpu'));
+    const room = makeRoom(pool, need + margin, (m) => this.record(m), (c) => this.policy.victimOrder(c, now));
+    if (room.kind !== 'evict' || !this.policy.mayDisplace(model.spec.id, room.victims, now, { onCpu: true })) return undefined;
+    const victims = this.victimsOf(room.victims);
     const names = room.victims.map((s) => `${s.modelId} (idle ${Math.round((now - s.lastUsed) / 1000)} s)`).join(', ');
     const reason = `promote ${model.spec.id} to ${pool.label}: evict ${names}: need ${formatMB(need)} + ${formatMB(margin)} margin`;
     return this.draft('evictThenLoad', model, gpu, need, victims, reason);
+  }
+
+  private victimsOf(sessions: readonly Session[]): Victim[] {
+    return victimDestinations(sessions, this.cpu, (m) => this.estimate(this.record(m), 'cpu'), this.policy.victimsToCpu);
   }
 
   private tryGpu(model: ModelRecord, device: DeviceId, mayWait: boolean): GpuVerdict {
@@ -269,12 +282,16 @@ export class VramScheduler {
     }
     const pool = this.zonePool(zone);
     const need = this.estimate(model, device);
-    const room = makeRoom(pool, need, (m) => this.record(m));
+    const now = this.now();
+    const room = makeRoom(pool, need, (m) => this.record(m), (c) => this.policy.victimOrder(c, now));
     if (room.kind === 'fits') {
       return this.draft('load', model, device, need, [], `load ${id} on ${device} (${zone}): ${formatMB(need)} fits in ${formatMB(pool.freeMB)} free`);
     }
     if (room.kind === 'evict') {
-      const victims = victimDestinations(room.victims, this.cpu, (m) => this.estimate(this.record(m), 'cpu'));
+      if (!this.policy.mayDisplace(id, room.victims, now, { onCpu: false })) {
+        return { fallback: `${id} is expected later than ${room.victims.map((v) => v.modelId).join(', ')} (${this.policy.name} policy)` };
+      }
+      const victims = this.victimsOf(room.victims);
       const names = victims.map((v) => `${v.modelId} (to ${v.to})`).join(', ');
       return this.draft('evictThenLoad', model, device, need, victims, `evict ${names} from ${zone}: need ${formatMB(need)} for ${id}, ${formatMB(pool.freeMB)} free`);
     }
@@ -340,7 +357,7 @@ export class VramScheduler {
     const session = findSession(model, victim.from, 'ready');
     if (!session) throw new Error(`scheduler invariant: victim ${victim.modelId} has no ready session on ${victim.from}`);
     this.beginUnload(session);
-    if (victim.from !== 'cpu') model.demotedAt = this.now();
+    if (victim.from !== 'cpu') this.traffic.leftGpu(victim.modelId);
     if (victim.to === 'unload') {
       model.active = null;
       return victim;
@@ -353,6 +370,7 @@ export class VramScheduler {
   private lease(session: Session, placement: Placement): Lease {
     session.leases++;
     session.lastUsed = this.now();
+    const leasedAt = session.lastUsed;
     this.clearKeepAlive(session);
     let released = false;
     return {
@@ -362,15 +380,19 @@ export class VramScheduler {
       release: () => {
         if (released) return;
         released = true;
-        this.releaseLease(session);
+        this.releaseLease(session, leasedAt);
       },
     };
   }
 
-  private releaseLease(session: Session): void {
+  private releaseLease(session: Session, leasedAt: number): void {
     session.leases = Math.max(0, session.leases - 1);
     session.lastUsed = this.now();
-    if (session.state === 'ready') session.runs++;
+    if (session.state === 'ready') {
+      session.runs++;
+      // A lease taken while its session loaded ran only from the moment it was ready.
+      this.traffic.ran(session.modelId, session.device, this.now() - Math.max(leasedAt, session.readyAt ?? leasedAt));
+    }
     if (session.leases === 0) this.becameIdle(session);
     this.wakeWaiters();
   }
@@ -428,6 +450,7 @@ export class VramScheduler {
     this.setEstimate(model, device, raised);
     if (device !== 'cpu') model.demotedAt = this.now();
     const target = device === 'cpu' ? 'keeps cpu' : 'runs on cpu';
+    if (device !== 'cpu') this.traffic.leftGpu(model.spec.id);
     const reason = `demote ${model.spec.id} from ${device}: ${what}; estimate ${formatMB(before)} → ${formatMB(raised)}, ${target}`;
     this.log.record(this.draftDecision('demote', model, device, raised, [], reason));
     return raised;
@@ -440,7 +463,7 @@ export class VramScheduler {
     const ticket = { id: ++this.tickets, modelId: model.spec.id, device };
     const session: Session = {
       modelId: model.spec.id, device, pool, ticket, state: 'loading', retiring: null, mb,
-      leases: 0, lastUsed: this.now(), runs: 0, keepAlive: undefined,
+      leases: 0, lastUsed: this.now(), since: this.now(), readyAt: null, runs: 0, keepAlive: undefined,
     };
     pool.sessions.add(session);
     model.sessions.push(session);

@@ -47,6 +47,9 @@ export class SimulatedDevice implements SessionDriver {
   private readonly resident = new Map<string, number>();
   private readonly failLoads = new Set<string>();
   private readonly failRuns = new Set<string>();
+  private readonly running = new Map<string, number>();
+  /** Unloads that began while the session had a run in flight: the scheduler must never order one. */
+  unloadsInFlight = 0;
 
   constructor(private readonly opts: SimulatedDeviceOptions) {}
 
@@ -90,8 +93,9 @@ export class SimulatedDevice implements SessionDriver {
   }
 
   async unload(modelId: string, device: DeviceId): Promise<void> {
-    await this.delay(this.opts.unloadMs ?? 0);
     const key = sessionKey(modelId, device);
+    if ((this.running.get(key) ?? 0) > 0) this.unloadsInFlight++;
+    await this.delay(this.opts.unloadMs ?? 0);
     const mb = this.resident.get(key);
     if (mb === undefined) throw new Error(`${key} unloaded but not resident`);
     this.resident.delete(key);
@@ -106,7 +110,12 @@ export class SimulatedDevice implements SessionDriver {
       this.events.push({ op: 'oom', modelId, device, mb: 0 });
       throw new SimulatedOutOfMemory(`${device}: out of memory running ${modelId}`);
     }
-    await this.delay(ms);
+    this.running.set(key, (this.running.get(key) ?? 0) + 1);
+    try {
+      await this.delay(ms);
+    } finally {
+      this.running.set(key, this.running.get(key)! - 1);
+    }
   }
 
   private footprint(modelId: string, device: DeviceId): number {

@@ -14,6 +14,10 @@ export interface Session {
   /** Invariant: a session with leases > 0 is never chosen as a victim nor unloaded. */
   leases: number;
   lastUsed: number;
+  /** When its load was decided: a GPU load's duration is timed from here. */
+  since: number;
+  /** When it finished loading. */
+  readyAt: number | null;
   runs: number;
   keepAlive: unknown;
 }
@@ -26,7 +30,7 @@ export interface ModelRecord {
   sessions: Session[];
   estimates: Map<DeviceId, number>;
   measured: Map<DeviceId, number>;
-  /** When the model was last pushed off the GPU (evicted, or out of memory); starts the promotion dwell. */
+  /** When the model was last demoted off the GPU (out of memory, or measured over its zone); starts the promotion dwell. */
   demotedAt: number | null;
 }
 

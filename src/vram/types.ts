@@ -1,3 +1,5 @@
+import type { PolicyFactory } from './policy.js';
+
 /**
  * Public contract of the VRAM scheduler (src/vram). The scheduler decides where each model's
  * session lives and when it leaves; the ModelManager carries the decisions out (creating and
@@ -196,8 +198,10 @@ export interface SchedulerOptions {
   timers?: Timers;
   /** How long a request blocked only by runs in flight waits for room before falling back, ms. */
   roomWaitMs?: number;
-  /** A model demoted to CPU is not promoted back for at least this long, ms. */
+  /** A model demoted to CPU by an out-of-memory is not promoted back for at least this long, ms. */
   promotionDwellMs?: number;
+  /** Whom a model may push out of a GPU zone; the adaptive policy unless told (src/vram/policy.ts). */
+  policy?: PolicyFactory;
   /** Number of decisions kept for the snapshot. */
   historySize?: number;
   /** Called with every decision, routine ones too (the metrics count them). */

@@ -13,7 +13,7 @@ function session(pool: Pool, id: string, mb: number, opts: Partial<Session> & { 
   const device: DeviceId = pool.device;
   const s: Session = {
     modelId: id, device, pool, ticket: { id: 0, modelId: id, device }, state: 'ready', retiring: null,
-    mb, leases: 0, lastUsed: 0, runs: 0, keepAlive: undefined, ...rest,
+    mb, leases: 0, lastUsed: 0, since: 0, readyAt: 0, runs: 0, keepAlive: undefined, ...rest,
   };
   pool.sessions.add(s);
   models.set(id, {

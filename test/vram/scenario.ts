@@ -1,4 +1,5 @@
 import { PlacementExecutor } from '../../src/vram/executor.js';
+import type { PolicyFactory } from '../../src/vram/policy.js';
 import { ManualClock } from '../../src/vram/manual-clock.js';
 import { VramScheduler } from '../../src/vram/scheduler.js';
 import { SimulatedDevice } from '../../src/vram/simulated-device.js';
@@ -22,6 +23,7 @@ export interface ScenarioOptions {
   dwellMs?: number;
   historySize?: number;
   estimates?: EstimateStore;
+  policy?: PolicyFactory;
 }
 
 export interface LogLine {
@@ -60,13 +62,17 @@ export function scenario(opts: ScenarioOptions) {
     roomWaitMs: opts.roomWaitMs ?? 0,
     promotionDwellMs: opts.dwellMs ?? 30_000,
     historySize: opts.historySize,
+    ...(opts.policy ? { policy: opts.policy } : {}),
   });
   const executor = new PlacementExecutor(scheduler, device);
 
-  /** One request: acquire, run for `ms` simulated ms, release. Resolves with the device it ran on. */
-  const run = (modelId: string, ms = 0): Promise<DeviceId> =>
+  /**
+   * One request: acquire, run for `ms` simulated ms (`cpuMs` on CPU, if given), release. Resolves
+   * with the device it ran on.
+   */
+  const run = (modelId: string, ms = 0, cpuMs = ms): Promise<DeviceId> =>
     executor.withSession(modelId, async (d) => {
-      await device.run(modelId, d, ms);
+      await device.run(modelId, d, d === 'cpu' ? cpuMs : ms);
       return d;
     });
 
