@@ -43,7 +43,7 @@ export function lruOrder(sessions: Session[], priorityOf: (modelId: string) => n
   );
 }
 
-/** The shortest LRU prefix of `candidates` whose memory, added to the free room, fits `needMB`. */
+/** The shortest prefix of `candidates` (in eviction order) whose memory, added to the free room, fits `needMB`. */
 export function pickVictims(freeMB: number, needMB: number, candidates: readonly Session[]): Session[] | null {
   let free = freeMB;
   const chosen: Session[] = [];

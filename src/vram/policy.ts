@@ -63,7 +63,7 @@ export function furthestNextUsePolicy(nextUse: (modelId: string, now: number) =>
  * Victims are ranked by expected wait × size: the memory-time a session would hold idle, so one
  * big cold model leaves before several small warm ones (more hits per MB). They are unloaded, not
  * moved to a CPU session: a model asked for again gets its CPU session then, if the GPU refuses
- * it. `adaptive(true)` moves them at once, as the design card first had it; that cost 1.27–1.71 ×
+ * it. `adaptive(true)` moves them at once, as the design card first had it; that cost 1.25–1.74 ×
  * Belady's loads on the committed traces, against 0.78–0.99 × lazily (bench/scheduler-replay.ts).
  */
 export function adaptive(victimsToCpu = false): PolicyFactory {
