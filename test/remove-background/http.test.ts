@@ -9,7 +9,7 @@ let app: TestApp;
 const BOX = { left: 40, top: 30, width: 50, height: 60 };
 
 before(async () => {
-  app = await startTestApp({ tasks: [removeBackgroundTask], runner: directRunner({ 'isnet-general': darkIsSubjectModel() }) });
+  app = await startTestApp({ tasks: [removeBackgroundTask], runner: directRunner({ 'isnet-general-int8': darkIsSubjectModel() }) });
 });
 after(() => app.close());
 

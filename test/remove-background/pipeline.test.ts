@@ -8,7 +8,7 @@ import { darkBoxOnLight, darkIsSubjectModel, rawPixels, spyRunner, taskContext, 
 import { validated } from '../kit/images.js';
 
 const tiny = darkIsSubjectModel();
-const runner = spyRunner(directRunner({ 'isnet-general': tiny, 'isnet-general-small': tiny }));
+const runner = spyRunner(directRunner({ 'isnet-general': tiny, 'isnet-general-int8': tiny, 'isnet-general-small': tiny }));
 const ctx = taskContext(runner);
 const BOX: Shape = { left: 300, top: 200, width: 400, height: 500 };
 
@@ -61,7 +61,7 @@ describe('remove-background on a model with ISNet’s signature', () => {
     assert.equal(at(px, 200, 120, 3), 255);
     assert.equal(at(px, 500, 300, 3), 0);
     const { model, width, height, device, timings } = result.metadata as Record<string, unknown> & { timings: Record<string, number> };
-    assert.deepEqual({ model, width, height, device }, { model: 'isnet-general', width: 640, height: 360, device: 'cpu' });
+    assert.deepEqual({ model, width, height, device }, { model: 'isnet-general-int8', width: 640, height: 360, device: 'cpu' });
     for (const key of ['decodeMs', 'preprocessMs', 'inferenceMs', 'runMs', 'postprocessMs', 'encodeMs']) {
       assert.ok(Number.isFinite(timings[key]) && timings[key]! >= 0, key);
     }

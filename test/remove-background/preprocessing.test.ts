@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { RemoveBackgroundOptions, removeBackgroundTask } from '../../src/tasks/remove-background.js';
 import { maskFromOutput } from '../../src/tasks/remove-background/mask.js';
-import { SEGMENTATION_MODELS, segmentationModel } from '../../src/tasks/remove-background/models.js';
+import { SEGMENTATION_MODELS, defaultSegmentationModel, segmentationModel } from '../../src/tasks/remove-background/models.js';
 import { normalisePlanar } from '../../src/tasks/remove-background/preprocess.js';
 import type { RawImage } from '../../src/image/raw.js';
 import { float32 } from '../../src/models/tensor.js';
@@ -83,9 +83,9 @@ describe('a model with another input size and normalisation', () => {
 });
 
 describe('options', () => {
-  test('defaults: ISNet medium, PNG cut-out with soft alpha, no post-processing', () => {
+  test('defaults: ISNet by device (int8 on CPU, fp32 on the GPU), PNG cut-out with soft alpha, no post-processing', () => {
+    assert.deepEqual([defaultSegmentationModel('cpu'), defaultSegmentationModel('auto'), defaultSegmentationModel('cuda')], ['isnet-general-int8', 'isnet-general-int8', 'isnet-general']);
     assert.deepEqual(RemoveBackgroundOptions.parse({}), {
-      model: 'isnet-general',
       returnMask: false,
       postProcessing: { smoothEdges: false, featherRadius: 0 },
       refine: 'none',

@@ -65,8 +65,8 @@ describe('AIServiceClient against the service (tiny weights, real HTTP)', () => 
   test("seed 000's removeBackground: JSON with model 'rmbg-1.4' is served by the family default, and says so", async () => {
     const out = await ai.removeBackground(photo, { model: 'rmbg-1.4', returnMask: false });
     assert.deepEqual(await sizeOf(out.image), [200, 160, 'png']);
-    assert.equal(out.fallback, 'rmbg-1.4 -> isnet-general');
-    assert.deepEqual([out.metadata.model, out.metadata.requestedModel], ['isnet-general', 'rmbg-1.4']);
+    assert.equal(out.fallback, 'rmbg-1.4 -> isnet-general-int8');
+    assert.deepEqual([out.metadata.model, out.metadata.requestedModel], ['isnet-general-int8', 'rmbg-1.4']);
     assert.equal(typeof out.processingTime, 'number');
   });
 

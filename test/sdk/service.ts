@@ -22,6 +22,7 @@ function tinyWeights(): Record<string, Record<string, Uint8Array>> {
   const onnx = (id: string, bytes: Uint8Array) => ({ [`${id}.onnx`]: bytes });
   return {
     'isnet-general': onnx('isnet-general', darkIsSubjectModel()),
+    'isnet-general-int8': onnx('isnet-general-int8', darkIsSubjectModel()),
     'realesrgan-x4fast': onnx('realesrgan-x4fast', nearestX4()),
     'face-detect': { 'face-detect.onnx': faces['face-detect']! },
     'face-landmark': onnx('face-landmark', faces['face-landmark']!),

@@ -34,7 +34,7 @@ function choose(task: TaskDefinition, raw: Record<string, unknown>, present: str
 describe('MODEL_FALLBACK: a model without weights is served by its family default', () => {
   test('every task family falls back to its default when the asked model is absent and the default is present', () => {
     const cases: [TaskDefinition, Record<string, unknown>, string[], string, string][] = [
-      [removeBackgroundTask, { model: 'rmbg-1.4' }, ['isnet-general'], 'rmbg-1.4', 'isnet-general'],
+      [removeBackgroundTask, { model: 'rmbg-1.4' }, ['isnet-general-int8'], 'rmbg-1.4', 'isnet-general-int8'],
       [upscaleTask, { model: 'realesrgan-x4plus' }, ['realesrgan-x4fast'], 'realesrgan-x4plus', 'realesrgan-x4fast'],
       [detectObjectsTask, { model: 'nanodet' }, ['centernet'], 'nanodet', 'centernet'],
       [faceDetectTask, { detector: 'blazeface' }, ['face-detect'], 'blazeface', 'ultraface'],
@@ -47,9 +47,9 @@ describe('MODEL_FALLBACK: a model without weights is served by its family defaul
   });
 
   test('nothing changes when the asked model is present, when the default is absent too, or under MODEL_FALLBACK=strict', () => {
-    assert.equal(choose(removeBackgroundTask, { model: 'rmbg-1.4' }, ['rmbg-1.4', 'isnet-general']).fallback, undefined);
+    assert.equal(choose(removeBackgroundTask, { model: 'rmbg-1.4' }, ['rmbg-1.4', 'isnet-general-int8']).fallback, undefined);
     assert.equal(choose(removeBackgroundTask, { model: 'rmbg-1.4' }, []).fallback, undefined);
-    const strict = choose(removeBackgroundTask, { model: 'rmbg-1.4' }, ['isnet-general'], { MODEL_FALLBACK: 'strict' });
+    const strict = choose(removeBackgroundTask, { model: 'rmbg-1.4' }, ['isnet-general-int8'], { MODEL_FALLBACK: 'strict' });
     assert.equal(strict.fallback, undefined);
     assert.equal((strict.options as { model: string }).model, 'rmbg-1.4');
     assert.equal(choose(faceDetectTask, { detector: 'ultraface', plugins: 'pose' }, ['face-detect']).fallback, undefined, 'a missing plugin model is not the detector\'s to replace');
@@ -63,7 +63,7 @@ describe('the FotoFun client\'s default call with model rmbg-1.4, on the real Mo
   let photo: string;
   before(async () => {
     const dir = tempDir();
-    kit = tinyManager(dir, [{ id: 'isnet-general', graph: meanSigmoidModel() }, { id: 'rmbg-1.4', graph: meanSigmoidModel() }]);
+    kit = tinyManager(dir, [{ id: 'isnet-general-int8', graph: meanSigmoidModel() }, { id: 'rmbg-1.4', graph: meanSigmoidModel() }]);
     fs.rmSync(path.join(dir, 'rmbg-1.4.onnx'));
     lenient = await startTestApp({ tasks: [removeBackgroundTask], runner: kit.manager });
     strict = await startTestApp({ tasks: [removeBackgroundTask], runner: kit.manager, env: { MODEL_FALLBACK: 'strict' } });
@@ -75,12 +75,12 @@ describe('the FotoFun client\'s default call with model rmbg-1.4, on the real Mo
     await kit.close();
   });
 
-  test('is served by isnet-general, and the answer says so in metadata and a header', async () => {
+  test('is served by the CPU default isnet-general-int8, and the answer says so in metadata and a header', async () => {
     const res = await postJson(`${lenient.url}/api/v1/transformers/remove-background`, { image: photo, format: 'png', options: { model: 'rmbg-1.4', returnMask: false } });
     assert.equal(res.status, 200);
-    assert.equal(res.headers.get('x-model-fallback'), 'rmbg-1.4 -> isnet-general');
+    assert.equal(res.headers.get('x-model-fallback'), 'rmbg-1.4 -> isnet-general-int8');
     const body = (await res.json()) as { result: { format: string; metadata: { model: string; requestedModel: string } } };
-    assert.equal(body.result.metadata.model, 'isnet-general');
+    assert.equal(body.result.metadata.model, 'isnet-general-int8');
     assert.equal(body.result.metadata.requestedModel, 'rmbg-1.4');
     assert.equal(body.result.format, 'png');
     const form = new FormData();
@@ -89,7 +89,7 @@ describe('the FotoFun client\'s default call with model rmbg-1.4, on the real Mo
     const short = await fetch(`${lenient.url}/v1/remove-background`, { method: 'POST', body: form });
     assert.equal(short.status, 200);
     assert.equal(short.headers.get('content-type'), 'image/png');
-    assert.equal(short.headers.get('x-model-fallback'), 'rmbg-1.4 -> isnet-general');
+    assert.equal(short.headers.get('x-model-fallback'), 'rmbg-1.4 -> isnet-general-int8');
   });
 
   test('MODEL_FALLBACK=strict answers 503 MODEL_UNAVAILABLE naming the pull command, as before', async () => {
@@ -109,7 +109,7 @@ describe('the FotoFun client\'s default call with model rmbg-1.4, on the real Mo
       const done = untilStatus(h.queue, job.id, 'completed');
       if (h.queue.get(job.id, 'anonymous').status !== 'completed') await done;
       const metadata = h.queue.get(job.id, 'anonymous').result?.metadata as Record<string, unknown>;
-      assert.equal(metadata.model, 'isnet-general');
+      assert.equal(metadata.model, 'isnet-general-int8');
       assert.equal(metadata.requestedModel, 'rmbg-1.4');
     } finally {
       await h.queue.close();

@@ -4,6 +4,8 @@ import { convertInWorker } from './convert-in-worker.js';
 export interface ConvertOptions {
   /** Graph rewrites applied to the converted model, in order. */
   passes?: readonly GraphPass[];
+  /** The int8 converter's calibration photos (an absolute folder) and input preprocessing. */
+  calibration?: { dir: string; input: { name: string; width: number; height: number; mean: number; std: number } };
 }
 
 /** Converter input files keyed by the name the `from` source stores them under. */
@@ -37,6 +39,13 @@ export const IMPLEMENTATIONS: ConverterRegistry = {
     const { batchDimModel } = await import('../convert/batch-dim.js');
     return (inputs, options) => finish(batchDimModel(fileEndingWith(inputs, '.onnx')), options);
   },
+  'int8-qdq': async () => {
+    const { quantiseInt8 } = await import('../convert/quantize/int8.js');
+    return (inputs, options = {}) => {
+      if (!options.calibration) throw new Error('the int8-qdq converter needs a calibration');
+      return quantiseInt8(fileEndingWith(inputs, '.onnx'), { passes: options.passes ?? [], calibration: options.calibration });
+    };
+  },
   tfjs: async () => {
     const { convertTfjsToOnnx } = await import('../convert/tfjs/convert.js');
     return (inputs, options) => {
@@ -58,5 +67,6 @@ export const CONVERTERS: ConverterRegistry = {
   ncnn: inWorker('ncnn'),
   'fp16-to-fp32': inWorker('fp16-to-fp32'),
   'batch-dim': inWorker('batch-dim'),
+  'int8-qdq': inWorker('int8-qdq'),
   tfjs: inWorker('tfjs'),
 };

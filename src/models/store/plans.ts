@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { ConvertSourceSpec, LocalSourceSpec, ModelSpec, NpmChunksSourceSpec, NpmSourceSpec, UrlSourceSpec } from '../manifest.js';
 import type { ProgressListener } from '../progress.js';
 import { commitFile, tempPathFor, writeFileAtomic } from './atomic.js';
-import type { ConverterRegistry } from './converters.js';
+import type { ConvertOptions, ConverterRegistry } from './converters.js';
 import { checksumMismatch } from './errors.js';
 import { sha256Bytes, sha256File } from './hash.js';
 import { readRecord, writeRecord } from './integrity.js';
@@ -183,6 +184,17 @@ function convertInputs(id: string, from: ConvertSourceSpec['from'], ctx: PlanCon
   return { names: [from.file], paths: [dest], prepare: async () => undefined, fetch: (signal) => fetchUrlFile(id, from, dest, ctx, signal) };
 }
 
+/** Calibration photos ship with the service, beside the manifest. */
+const SERVICE_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+function convertOptions(s: ConvertSourceSpec): ConvertOptions {
+  const { calibration: c } = s;
+  return {
+    ...(s.passes ? { passes: s.passes } : {}),
+    ...(c ? { calibration: { dir: path.join(SERVICE_ROOT, c.images), input: { name: c.input, width: c.width, height: c.height, mean: c.mean, std: c.std } } } : {}),
+  };
+}
+
 /** The inputs are fetched (and verified) like any source, converted, and only the output is kept. */
 function convertPlan(id: string, s: ConvertSourceSpec, ctx: PlanContext): FetchPlan {
   const dest = path.join(ctx.modelDir, s.file);
@@ -198,7 +210,7 @@ function convertPlan(id: string, s: ConvertSourceSpec, ctx: PlanContext): FetchP
       ctx.onProgress({ key: id, phase: 'convert', received: 0 });
       const bytes = await Promise.all(inputs.paths.map((p) => fs.promises.readFile(p)));
       const convert = await ctx.converters[s.converter]();
-      const output = await convert(new Map(inputs.names.map((n, i) => [n, new Uint8Array(bytes[i]!)])), s.passes ? { passes: s.passes } : {});
+      const output = await convert(new Map(inputs.names.map((n, i) => [n, new Uint8Array(bytes[i]!)])), convertOptions(s));
       await writeConverted(id, s, dest, output);
       await removeAll(temporary);
       ctx.onProgress({ key: id, phase: 'done', received: output.length });

@@ -3,8 +3,7 @@
 
 /** Options of `remove-background`. */
 export interface RemoveBackgroundOptions {
-  /** Default: "isnet-general". */
-  model?: "isnet-general" | "isnet-general-small" | "u2net" | "u2netp" | "isnet-general-use" | "rmbg-1.4" | "mediapipe-selfie" | "mediapipe-meet" | "portrait";
+  model?: "isnet-general" | "isnet-general-int8" | "isnet-general-small" | "u2net" | "u2netp" | "isnet-general-use" | "rmbg-1.4" | "mediapipe-selfie" | "mediapipe-meet" | "portrait";
   /** Default: false. */
   returnMask?: boolean;
   /** Default: {}. */
