@@ -17,9 +17,9 @@ export interface Range {
 /**
  * Ops whose float outputs are quantised: what the convolutions read and write, so onnxruntime can
  * fuse each `DequantizeLinear → Conv → QuantizeLinear` into one QLinearConv (u8 activations, s8
- * weights: the VNNI dot product), and Add, MaxPool, Resize and Concat run on u8 between them.
- * A Relu's output is quantised instead of the Conv's before it: with zero point 0 the Relu is
- * folded away (onnxruntime's ReluQuantFusion).
+ * weights: the VNNI dot product). On ISNet it also makes QLinearAdd of the adds and runs MaxPool
+ * on u8; Resize keeps a DQ/Q pair around a float resize. A Relu's output is quantised instead of
+ * the Conv's before it: with zero point 0 the Relu is folded away (onnxruntime's ReluQuantFusion).
  */
 const QUANTISED_OUTPUTS = new Set(['Conv', 'Relu', 'Add', 'MaxPool', 'Resize', 'Concat']);
 
@@ -148,7 +148,7 @@ export function quantiseWeights(w: Float32Array, channels: number): { q: Int8Arr
  * float. A tensor missing from `ranges` is an error naming it: an unquantised one would break the
  * fusion silently.
  */
-export function quantiseQdq(graph: Graph, ranges: ReadonlyMap<string, Range>, floatConvs: ReadonlySet<string> = new Set()): { tensors: number; convs: number } {
+export function quantiseQdq(graph: Graph, ranges: ReadonlyMap<string, Range>): void {
   const tensors = activationTensors(graph);
   const initializers = new Map((graph.initializer ?? []).map((t) => [t.name ?? '', t]));
   const added: Tensor[] = [];
@@ -169,7 +169,6 @@ export function quantiseQdq(graph: Graph, ranges: ReadonlyMap<string, Range>, fl
     rename.set(name, dqName);
   }
 
-  let convs = 0;
   const weightNodes: Node[] = [];
   const weightScales = new Map<string, Float32Array>();
   for (const n of graph.node ?? []) {
@@ -179,7 +178,7 @@ export function quantiseQdq(graph: Graph, ranges: ReadonlyMap<string, Range>, fl
     const [x, wName, bName] = n.input;
     const w = wName ? initializers.get(wName) : undefined;
     const xParams = x ? params.get([...rename].find(([, v]) => v === x)?.[0] ?? '') : undefined;
-    if (group !== 1 || !w || w.dataType !== T.FLOAT || !xParams || floatConvs.has(n.name ?? '')) continue;
+    if (group !== 1 || !w || w.dataType !== T.FLOAT || !xParams) continue;
     const channels = Number(w.dims![0]);
     const base = wName!;
     let scales = weightScales.get(base);
@@ -211,7 +210,6 @@ export function quantiseQdq(graph: Graph, ranges: ReadonlyMap<string, Range>, fl
       });
       n.input[2] = `${bBase}_dequantized`;
     }
-    convs++;
   }
 
   // Each Q/DQ pair goes right after the node producing its tensor (or first, for a graph input).
@@ -225,5 +223,4 @@ export function quantiseQdq(graph: Graph, ranges: ReadonlyMap<string, Range>, fl
   graph.node = out;
   const used = new Set(out.flatMap((n) => n.input ?? []));
   graph.initializer = [...(graph.initializer ?? []).filter((t) => used.has(t.name ?? '')), ...added];
-  return { tensors: tensors.length, convs };
 }
