@@ -83,6 +83,10 @@ describe('int8 quantisation helpers', () => {
     assert.deepEqual(producers.sort(), ['Add', 'Conv', 'Conv', 'Relu', 'Relu', 'graph input'], 'a Conv read only by a Relu is quantised after the Relu');
   });
 
+  test('a missing calibration folder fails the conversion naming the folder and the remedy', async () => {
+    await assert.rejects(calibrationTensors('/nonexistent/calibration', input), /int8: no calibration photos in \/nonexistent\/calibration: reinstall the service with its calibration\/ folder/);
+  });
+
   test('a tensor without a calibrated range is an error naming it', () => {
     const model = tinyNet();
     dropFloatCasts(model.graph!);

@@ -20,8 +20,10 @@ const PHOTO = /\.(jpe?g|png|webp)$/i;
 
 /** Every photo of `dir`, in name order, as the model's input tensor. */
 export async function calibrationTensors(dir: string, input: CalibrationInput): Promise<Float32Array[]> {
-  const files = (await fs.promises.readdir(dir)).filter((f) => PHOTO.test(f)).sort();
-  if (files.length === 0) throw new Error(`int8: no calibration photos in ${dir}`);
+  const entries = await fs.promises.readdir(dir).catch(() => [] as string[]);
+  const files = entries.filter((f) => PHOTO.test(f)).sort();
+  // The photos ship with the service; a missing folder is an install that left them out.
+  if (files.length === 0) throw new Error(`int8: no calibration photos in ${dir}: reinstall the service with its calibration/ folder (the Docker image copies it)`);
   const plane = input.width * input.height;
   return Promise.all(files.map(async (f) => {
     const rgb = await sharp(path.join(dir, f)).removeAlpha().resize(input.width, input.height, { fit: 'fill' }).raw().toBuffer();
