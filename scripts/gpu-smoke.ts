@@ -24,6 +24,7 @@ import { loadManifest } from '../src/models/manifest.js';
 import { InferencePool } from '../src/models/worker/inference-pool.js';
 import { buildModels } from '../src/service.js';
 import { fixturePath } from '../test/kit/fixtures.js';
+import { percentile } from '../bench/kit.js';
 
 const { values } = parseArgs({
   options: {
@@ -37,7 +38,6 @@ const config = loadConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 
 const logger = createLogger(config.LOG_LEVEL);
 const readGpu = nvidiaSmiMemoryReader(0);
 const pad = (v: unknown, n: number) => String(v).padEnd(n);
-const percentile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 
 async function detection() {
   const device = await detectDevice(config);
@@ -157,7 +157,7 @@ async function burst(vramMB: number, requests: number, concurrency: number): Pro
     console.log(`  answered on: ${[...devices].map(([d, n]) => `${d} ${n}`).join(', ')}`);
     console.log(`  evictions ${decisions.reduce((n, d) => n + d.victims.length, 0)}  OOM demotions ${decisions.filter((d) => d.kind === 'demote').length}  CPU fallbacks ${decisions.filter((d) => d.kind === 'cpuFallback').length} (last ${decisions.length} decisions)`);
     for (const d of decisions.filter((x) => x.kind === 'demote' || x.victims.length > 0).slice(0, 8)) console.log(`    ${d.kind}: ${d.reason}`);
-    console.log(`  /health: n=${health.length} p50=${percentile(health, 0.5).toFixed(1)} ms p99=${percentile(health, 0.99).toFixed(1)} ms max=${(health.at(-1) ?? NaN).toFixed(1)} ms`);
+    console.log(`  /health: n=${health.length} p50=${percentile(health, 50).toFixed(1)} ms p99=${percentile(health, 99).toFixed(1)} ms max=${(health.at(-1) ?? NaN).toFixed(1)} ms`);
     console.log(`  pools: ${JSON.stringify(vram.result.pools)}`);
   } finally {
     child.kill('SIGTERM');

@@ -31,7 +31,7 @@ import { ServiceMetrics } from './metrics/metrics.js';
 import { startMetricsServer } from './metrics/routes.js';
 import { VramScheduler } from './vram/scheduler.js';
 import { zoneBudgets } from './vram/zones.js';
-import { sessionKey, type DeviceId } from './vram/types.js';
+import { cudaIndex, sessionKey, type DeviceId } from './vram/types.js';
 
 export interface Service {
   server: Server;
@@ -66,12 +66,10 @@ export function buildModels(config: Config, logger: Logger, db: Db, manifest: Ma
   });
   const size = resolvePoolSize({ workers: config.INFERENCE_WORKERS, intraOpThreads: config.INTRA_OP_THREADS });
   const pool = new InferencePool({ ...size, logger: logger.child({ component: 'inference' }) });
-  const gpuFootprints = gpu ? new GpuFootprints(nvidiaSmiMemoryReader(gpuIndex(gpu.id)), logger, () => primeCudaContext(pool, gpu.id, config.DATA_DIR)) : undefined;
+  const gpuFootprints = gpu ? new GpuFootprints(nvidiaSmiMemoryReader(cudaIndex(gpu.id)), logger, () => primeCudaContext(pool, gpu.id, config.DATA_DIR)) : undefined;
   const manager = new ModelManager({ store, scheduler, pool, stats, logger, ...(metrics ? { observer: metrics.runs } : {}), ...(gpuFootprints ? { gpuFootprints } : {}) });
   return { store, scheduler, manager };
 }
-
-const gpuIndex = (device: DeviceId): number => Number(device.slice('cuda:'.length));
 
 /** Creates and drops a one-node session on the GPU, so the CUDA context exists before the first footprint is measured. */
 async function primeCudaContext(pool: InferencePool, device: DeviceId, dir: string): Promise<void> {

@@ -1,13 +1,10 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import type { Config } from '../config.js';
+import { nvidiaSmi, parseMemoryUsed } from './gpu-memory.js';
 import { GraphBuilder } from './onnx/graph-builder.js';
 import { spawnWorker, workerEntry } from './worker/spawn.js';
-
-const run = promisify(execFile);
 
 export interface DeviceInfo {
   /** 'cuda:0' when the CUDA execution provider is usable, else 'cpu'. */
@@ -18,13 +15,8 @@ export interface DeviceInfo {
 
 /** Total memory of GPU 0 from nvidia-smi, in MB; undefined when it is absent or says nothing useful. */
 async function nvidiaSmiTotalMB(): Promise<number | undefined> {
-  try {
-    const { stdout } = await run('nvidia-smi', ['--query-gpu=memory.total', '--format=csv,noheader,nounits', '-i', '0'], { timeout: 5000 });
-    const mb = Number(stdout.trim().split('\n')[0]);
-    return Number.isFinite(mb) && mb > 0 ? mb : undefined;
-  } catch {
-    return undefined;
-  }
+  const mb = parseMemoryUsed(await nvidiaSmi(['--query-gpu=memory.total']).catch(() => ''));
+  return mb ? mb : undefined;
 }
 
 export interface GpuReading {
@@ -41,8 +33,8 @@ export interface GpuReading {
 export function gpuMemoryPoller(intervalMs = 15_000): { read: () => GpuReading | undefined; stop: () => void } {
   let last: GpuReading | undefined;
   const poll = () => {
-    run('nvidia-smi', ['--query-gpu=memory.used,memory.total,utilization.gpu', '--format=csv,noheader,nounits', '-i', '0'], { timeout: 5000 })
-      .then(({ stdout }) => {
+    nvidiaSmi(['--query-gpu=memory.used,memory.total,utilization.gpu'])
+      .then((stdout) => {
         const [used, total, busy] = stdout.trim().split('\n')[0]!.split(',').map((v) => Number(v.trim()));
         const ok = [used, total, busy].every(Number.isFinite) && total! > 0;
         last = ok ? { usedMB: used!, totalMB: total!, utilization: busy! / 100 } : undefined;

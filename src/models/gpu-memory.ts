@@ -3,6 +3,11 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
+/** `nvidia-smi <args> --format=csv,noheader,nounits -i <index>`'s output; rejects when it is absent or fails. */
+export function nvidiaSmi(args: string[], index = 0): Promise<string> {
+  return run('nvidia-smi', [...args, '--format=csv,noheader,nounits', '-i', String(index)], { timeout: 5000 }).then((r) => r.stdout);
+}
+
 /** GPU memory in use, MB: this process's own where the driver tells it, else the whole device's. */
 export interface GpuMemoryReading {
   mb: number;
@@ -27,7 +32,7 @@ export function parseComputeApps(stdout: string, pid: number): number | undefine
   return total;
 }
 
-/** The first line of `--query-gpu=memory.used --format=csv,noheader,nounits`, MB. */
+/** The first line of `--query-gpu=memory.used` (or `memory.total`) in nvidia-smi's bare CSV, MB. */
 export function parseMemoryUsed(stdout: string): number | undefined {
   const mb = Number(stdout.trim().split('\n')[0]);
   return stdout.trim() !== '' && Number.isFinite(mb) && mb >= 0 ? mb : undefined;
@@ -35,12 +40,11 @@ export function parseMemoryUsed(stdout: string): number | undefined {
 
 /** Reads GPU `index` through nvidia-smi; undefined when nvidia-smi is absent or says nothing usable. */
 export function nvidiaSmiMemoryReader(index: number, pid = process.pid): GpuMemoryReader {
-  const smi = (args: string[]) => run('nvidia-smi', [...args, '--format=csv,noheader,nounits', '-i', String(index)], { timeout: 5000 }).then((r) => r.stdout);
   return async () => {
     try {
-      const own = parseComputeApps(await smi(['--query-compute-apps=pid,used_memory']), pid);
+      const own = parseComputeApps(await nvidiaSmi(['--query-compute-apps=pid,used_memory'], index), pid);
       if (own !== undefined) return { mb: own, scope: 'process' };
-      const device = parseMemoryUsed(await smi(['--query-gpu=memory.used']));
+      const device = parseMemoryUsed(await nvidiaSmi(['--query-gpu=memory.used'], index));
       return device === undefined ? undefined : { mb: device, scope: 'device' };
     } catch {
       return undefined;
@@ -65,6 +69,8 @@ export const RELEASE_FREED_SHARE = 0.5;
  */
 export class GpuFootprints {
   private chain: Promise<unknown> = Promise.resolve();
+  /** Measured size by session label, until the session is released. */
+  private readonly sizes = new Map<string, number>();
   private primed: Promise<void> | undefined;
 
   constructor(
@@ -84,13 +90,16 @@ export class GpuFootprints {
       const after = await this.read();
       if (!before || !after) return undefined;
       const mb = Math.max(0, after.mb - before.mb);
+      this.sizes.set(label, mb);
       this.logger.info({ session: label, gpuMB: mb, scope: after.scope }, `${label} takes ${mb} MB of GPU memory (${after.scope}-wide reading)`);
       return mb;
     });
   }
 
   /** Runs `release` alone; warns when the GPU got back less than half of what the session measured. */
-  checkRelease(label: string, measuredMB: number | undefined, release: () => Promise<void>): Promise<void> {
+  checkRelease(label: string, release: () => Promise<void>): Promise<void> {
+    const measuredMB = this.sizes.get(label);
+    this.sizes.delete(label);
     return this.serial(async () => {
       const before = measuredMB ? await this.read() : undefined;
       await release();

@@ -76,8 +76,6 @@ export function schedulerSpec(m: ModelSpec): SchedulerSpec {
  */
 export class ModelManager implements ModelRunner {
   private readonly executor: PlacementExecutor;
-  /** Measured GPU size per session key, for the release check. */
-  private readonly gpuMB = new Map<string, number>();
   private closed = false;
 
   constructor(private readonly opts: ModelManagerOptions) {
@@ -213,17 +211,13 @@ export class ModelManager implements ModelRunner {
       return {};
     }
     const measuredMB = await this.opts.gpuFootprints.measureLoad(key, load);
-    if (measuredMB === undefined) return {};
-    this.gpuMB.set(key, measuredMB);
-    return { measuredMB };
+    return measuredMB === undefined ? {} : { measuredMB };
   }
 
   private async unloadSession(modelId: string, device: DeviceId): Promise<void> {
     const key = sessionKey(modelId, device);
-    const measured = this.gpuMB.get(key);
-    this.gpuMB.delete(key);
     if (device === 'cpu' || !this.opts.gpuFootprints) return this.opts.pool.unload(key);
-    return this.opts.gpuFootprints.checkRelease(key, measured, () => this.opts.pool.unload(key));
+    return this.opts.gpuFootprints.checkRelease(key, () => this.opts.pool.unload(key));
   }
 
   /** A crashed worker took these sessions with it; the scheduler frees their memory and the next request reloads. */

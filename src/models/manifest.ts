@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
@@ -212,8 +213,11 @@ export function sourceFiles(source: Source): StoredFile[] {
   }
 }
 
+/** The service's root folder (the repository, or /app in the image): the manifest and calibration photos live there. */
+export const SERVICE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
 /** The manifest shipped at the project root. */
-export const DEFAULT_MANIFEST = fileURLToPath(new URL('../../models.manifest.json', import.meta.url));
+export const DEFAULT_MANIFEST = path.join(SERVICE_ROOT, 'models.manifest.json');
 
 export class ManifestError extends Error {
   constructor(file: string, problems: string[]) {

@@ -155,10 +155,7 @@ export class VramScheduler {
       return;
     }
     this.removeSession(model, session);
-    if (model.active === device) {
-      const standby = model.sessions.find((s) => s.state === 'ready' && s.retiring === null);
-      model.active = standby?.device ?? null;
-    }
+    this.activateStandby(model, session);
     if (failure.oom) this.demote(model, device, 'out of memory while loading');
     else this.logger?.warn({ modelId, device }, `load of ${modelId} on ${device} failed`);
     this.wakeWaiters();
@@ -444,16 +441,29 @@ export class VramScheduler {
     for (const listener of this.unloadListeners) listener(order);
   }
 
-  private demote(model: ModelRecord, device: DeviceId, what: string): number {
+  /**
+   * Records a demotion and starts its dwell. The estimate becomes `measuredMB` when the size is
+   * known, else the out-of-memory growth of the old one. Returns the new estimate.
+   */
+  private demote(model: ModelRecord, device: DeviceId, what: string, measuredMB?: number): number {
     const before = this.estimate(model, device);
-    const raised = Math.ceil(before * OOM_ESTIMATE_GROWTH);
-    this.setEstimate(model, device, raised);
-    if (device !== 'cpu') model.demotedAt = this.now();
+    const after = measuredMB ?? Math.ceil(before * OOM_ESTIMATE_GROWTH);
+    this.setEstimate(model, device, after);
+    if (device !== 'cpu') {
+      model.demotedAt = this.now();
+      this.traffic.leftGpu(model.spec.id);
+    }
     const target = device === 'cpu' ? 'keeps cpu' : 'runs on cpu';
-    if (device !== 'cpu') this.traffic.leftGpu(model.spec.id);
-    const reason = `demote ${model.spec.id} from ${device}: ${what}; estimate ${formatMB(before)} → ${formatMB(raised)}, ${target}`;
-    this.log.record(this.draftDecision('demote', model, device, raised, [], reason));
-    return raised;
+    const estimate = measuredMB === undefined ? `; estimate ${formatMB(before)} → ${formatMB(after)}, ${target}` : `; ${target}`;
+    this.log.record(this.draftDecision('demote', model, device, after, [], `demote ${model.spec.id} from ${device}: ${what}${estimate}`));
+    return after;
+  }
+
+  /** The model's other ready session (if any) takes over new requests from `leaving`. */
+  private activateStandby(model: ModelRecord, leaving: Session): void {
+    if (model.active !== leaving.device) return;
+    const standby = model.sessions.find((s) => s !== leaving && s.state === 'ready' && s.retiring === null);
+    model.active = standby?.device ?? null;
   }
 
   // ── bookkeeping ───────────────────────────────────────────────────────────────────────────
@@ -502,15 +512,10 @@ export class VramScheduler {
       this.logger?.warn({ modelId: model.spec.id, device: session.device, mb }, `${model.spec.id} measured ${formatMB(mb)}: ${over} until something leaves`);
       return;
     }
-    model.demotedAt = this.now();
-    if (model.active === session.device) {
-      const standby = model.sessions.find((s) => s !== session && s.state === 'ready' && s.retiring === null);
-      model.active = standby?.device ?? null;
-    }
-    const reason = `demote ${model.spec.id} from ${session.device}: measured ${formatMB(mb)}, ${over}; runs on cpu`;
-    this.log.record(this.draftDecision('demote', model, session.device, mb, [], reason));
-    session.retiring = reason;
-    this.clearKeepAlive(session);
+    this.activateStandby(model, session);
+    const what = `measured ${formatMB(mb)}, ${over}`;
+    this.demote(model, session.device, what, mb);
+    this.retire(session, what);
   }
 
   private setEstimate(model: ModelRecord, device: DeviceId, mb: number): void {

@@ -9,7 +9,6 @@ export const GAP_SMOOTHING = 0.2;
 
 /** What the scheduler has seen of one model's requests, runs and loads. */
 export interface ModelTraffic {
-  requests: number;
   lastRequest: number;
   /** Smoothed time between its requests, ms; undefined until it has had two. */
   meanGapMs: number | undefined;
@@ -42,12 +41,11 @@ export class Traffic {
     if (!t) {
       // Not asked for since traffic began: its gap is at least that long.
       const quiet = now - this.firstSeen;
-      this.models.set(modelId, { requests: 1, lastRequest: now, meanGapMs: quiet > 0 ? quiet : undefined, gpuRunMs: undefined, cpuRunMs: undefined, gpuLoadMs: undefined, cpuLoadMs: undefined, cpuPenaltyMs: 0 });
+      this.models.set(modelId, { lastRequest: now, meanGapMs: quiet > 0 ? quiet : undefined, gpuRunMs: undefined, cpuRunMs: undefined, gpuLoadMs: undefined, cpuLoadMs: undefined, cpuPenaltyMs: 0 });
       return;
     }
     t.meanGapMs = smooth(t.meanGapMs, now - t.lastRequest);
     t.lastRequest = now;
-    t.requests++;
   }
 
   ran(modelId: string, device: DeviceId, ms: number): void {

@@ -8,6 +8,9 @@ import type { PolicyFactory } from './policy.js';
 
 export type DeviceId = 'cpu' | `cuda:${number}`;
 
+/** N of 'cuda:N'. */
+export const cudaIndex = (device: `cuda:${number}`): number => Number(device.slice('cuda:'.length));
+
 /** One session's key, "model@device": a model may have a session per device. */
 export const sessionKey = (modelId: string, device: DeviceId): string => `${modelId}@${device}`;
 

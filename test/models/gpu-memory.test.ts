@@ -90,12 +90,14 @@ describe('GpuFootprints', () => {
     const gpu = fakeGpu(2000);
     const { logger, warnings } = collectingLogger();
     const footprints = new GpuFootprints(gpu.read, logger);
-    await footprints.checkRelease('good@cuda:0', 400, async () => { gpu.state.mb -= 390; });
+    await footprints.measureLoad('good@cuda:0', async () => { gpu.state.mb += 400; });
+    await footprints.measureLoad('leaky@cuda:0', async () => { gpu.state.mb += 400; });
+    await footprints.checkRelease('good@cuda:0', async () => { gpu.state.mb -= 390; });
     assert.equal(warnings.length, 0);
-    await footprints.checkRelease('leaky@cuda:0', 400, async () => { gpu.state.mb -= 100; });
+    await footprints.checkRelease('leaky@cuda:0', async () => { gpu.state.mb -= 100; });
     assert.deepEqual(warnings, ['released leaky@cuda:0, but GPU memory fell by only 100 MB of its 400 MB']);
     const reads = gpu.state.reads;
-    await footprints.checkRelease('unmeasured@cuda:0', undefined, async () => undefined);
+    await footprints.checkRelease('unmeasured@cuda:0', async () => undefined);
     assert.equal(gpu.state.reads, reads, 'a session never measured is released without readings');
   });
 });

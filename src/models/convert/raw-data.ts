@@ -10,3 +10,9 @@ export function rawBuffer(t: onnxProto.onnx.ITensorProto): ArrayBuffer | undefin
   if (!raw || raw.length === 0) return undefined;
   return raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength) as ArrayBuffer;
 }
+
+/** A float tensor's values, from raw_data or float_data. */
+export function floatValues(t: onnxProto.onnx.ITensorProto): Float32Array {
+  const raw = rawBuffer(t);
+  return raw ? new Float32Array(raw) : Float32Array.from(t.floatData ?? []);
+}

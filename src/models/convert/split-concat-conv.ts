@@ -1,12 +1,11 @@
 import onnxProto from 'onnx-proto';
-import { rawBuffer } from './raw-data.js';
+import { floatValues } from './raw-data.js';
 
 const { onnx } = onnxProto;
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
 
 type Graph = onnxProto.onnx.IGraphProto;
 type Node = onnxProto.onnx.INodeProto;
-type Tensor = onnxProto.onnx.ITensorProto;
 
 /** Ops whose output has their first input's channel count. */
 const SAME_CHANNELS = new Set(['Relu', 'LeakyRelu', 'PRelu', 'Sigmoid', 'Resize', 'Upsample', 'MaxPool', 'AveragePool', 'BatchNormalization', 'Add', 'Mul', 'Cast', 'Identity']);
@@ -15,11 +14,6 @@ const intAttr = (n: Node, name: string): number | undefined => {
   const a = n.attribute?.find((x) => x.name === name);
   return a ? Number(a.i) : undefined;
 };
-
-function floats(t: Tensor): Float32Array {
-  const raw = rawBuffer(t);
-  return raw ? new Float32Array(raw) : Float32Array.from(t.floatData ?? []);
-}
 
 /**
  * Rewrites `Conv(Concat(a, b, …; axis 1), W, B)` as `Conv(a, W_a, B) + Conv(b, W_b) + …`, W split
@@ -94,7 +88,7 @@ export function splitConcatConv(graph: Graph): number {
     const [cout, cin, kh, kw] = w.dims.map(Number) as [number, number, number, number];
     if (parts.some((p) => p === undefined) || parts.reduce<number>((a, p) => a + p!, 0) !== cin) continue;
 
-    const weights = floats(w);
+    const weights = floatValues(w);
     const k = kh * kw;
     const convs: Node[] = [];
     let offset = 0;

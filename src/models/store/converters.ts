@@ -1,11 +1,12 @@
 import type { ConvertSourceSpec, GraphPass } from '../manifest.js';
+import type { CalibrationInput } from '../convert/quantize/calibrate.js';
 import { convertInWorker } from './convert-in-worker.js';
 
 export interface ConvertOptions {
   /** Graph rewrites applied to the converted model, in order. */
   passes?: readonly GraphPass[];
   /** The int8 converter's calibration photos (an absolute folder) and input preprocessing. */
-  calibration?: { dir: string; input: { name: string; width: number; height: number; mean: number; std: number } };
+  calibration?: { dir: string; input: CalibrationInput };
 }
 
 /** Converter input files keyed by the name the `from` source stores them under. */

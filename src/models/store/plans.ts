@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { ConvertSourceSpec, LocalSourceSpec, ModelSpec, NpmChunksSourceSpec, NpmSourceSpec, UrlSourceSpec } from '../manifest.js';
+import { SERVICE_ROOT, type ConvertSourceSpec, type LocalSourceSpec, type ModelSpec, type NpmChunksSourceSpec, type NpmSourceSpec, type UrlSourceSpec } from '../manifest.js';
 import type { ProgressListener } from '../progress.js';
 import { commitFile, tempPathFor, writeFileAtomic } from './atomic.js';
 import type { ConvertOptions, ConverterRegistry } from './converters.js';
@@ -183,9 +182,6 @@ function convertInputs(id: string, from: ConvertSourceSpec['from'], ctx: PlanCon
   const dest = path.join(ctx.modelDir, from.file);
   return { names: [from.file], paths: [dest], prepare: async () => undefined, fetch: (signal) => fetchUrlFile(id, from, dest, ctx, signal) };
 }
-
-/** Calibration photos ship with the service, beside the manifest. */
-const SERVICE_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 function convertOptions(s: ConvertSourceSpec): ConvertOptions {
   const { calibration: c } = s;

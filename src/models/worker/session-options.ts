@@ -1,4 +1,5 @@
 import type { InferenceSession } from 'onnxruntime-node';
+import { cudaIndex } from '../../vram/types.js';
 import type { DeviceId } from '../runner.js';
 import type { LoadOptions, WorkerInit } from './types.js';
 
@@ -9,8 +10,7 @@ import type { LoadOptions, WorkerInit } from './types.js';
  */
 export function executionProvidersFor(device: DeviceId): InferenceSession.ExecutionProviderConfig[] {
   if (device === 'cpu') return ['cpu'];
-  const deviceId = Number(device.slice('cuda:'.length));
-  return [{ name: 'cuda', deviceId }];
+  return [{ name: 'cuda', deviceId: cudaIndex(device) }];
 }
 
 /**

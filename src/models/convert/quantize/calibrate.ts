@@ -3,6 +3,7 @@ import path from 'node:path';
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
+import { pixelsToFloat } from '../../../image/tensor.js';
 import type { Range } from './qdq.js';
 
 const { onnx } = onnxProto;
@@ -18,18 +19,16 @@ export interface CalibrationInput {
 
 const PHOTO = /\.(jpe?g|png|webp)$/i;
 
-/** Every photo of `dir`, in name order, as the model's input tensor. */
+/** Every photo of `dir`, in name order, as the model's input tensor, resized as remove-background resizes. */
 export async function calibrationTensors(dir: string, input: CalibrationInput): Promise<Float32Array[]> {
   const entries = await fs.promises.readdir(dir).catch(() => [] as string[]);
   const files = entries.filter((f) => PHOTO.test(f)).sort();
   // The photos ship with the service; a missing folder is an install that left them out.
   if (files.length === 0) throw new Error(`int8: no calibration photos in ${dir}: reinstall the service with its calibration/ folder (the Docker image copies it)`);
-  const plane = input.width * input.height;
+  const spec = { channelOrder: 'RGB', layout: 'NCHW', scale: 1, mean: [input.mean, input.mean, input.mean], std: [input.std, input.std, input.std] } as const;
   return Promise.all(files.map(async (f) => {
-    const rgb = await sharp(path.join(dir, f)).removeAlpha().resize(input.width, input.height, { fit: 'fill' }).raw().toBuffer();
-    const t = new Float32Array(3 * plane);
-    for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) t[c * plane + i] = (rgb[i * 3 + c]! - input.mean) / input.std;
-    return t;
+    const data = await sharp(path.join(dir, f)).removeAlpha().resize(input.width, input.height, { fit: 'fill', kernel: 'linear' }).raw().toBuffer();
+    return pixelsToFloat({ data, width: input.width, height: input.height, channels: 3 }, spec);
   }));
 }
 

@@ -1,5 +1,5 @@
 import onnxProto from 'onnx-proto';
-import { rawBuffer } from '../raw-data.js';
+import { floatValues } from '../raw-data.js';
 
 const { onnx } = onnxProto;
 const T = onnx.TensorProto.DataType;
@@ -102,11 +102,6 @@ function readersOf(graph: Graph): Map<string, Node[]> {
   return readers;
 }
 
-function floats(t: Tensor): Float32Array {
-  const raw = rawBuffer(t);
-  return raw ? new Float32Array(raw) : Float32Array.from(t.floatData ?? []);
-}
-
 const scalar = (name: string, dataType: number, bytes: ArrayBufferView): Tensor => ({
   name, dataType, dims: [], rawData: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
 });
@@ -152,6 +147,7 @@ export function quantiseQdq(graph: Graph, ranges: ReadonlyMap<string, Range>): v
   const tensors = activationTensors(graph);
   const initializers = new Map((graph.initializer ?? []).map((t) => [t.name ?? '', t]));
   const added: Tensor[] = [];
+  /** u8 parameters by the dequantised tensor's name, which is what a Conv reads after the rename. */
   const params = new Map<string, { scale: number; zeroPoint: number }>();
   const rename = new Map<string, string>();
   const qdqNodes = new Map<string, Node[]>();
@@ -159,7 +155,6 @@ export function quantiseQdq(graph: Graph, ranges: ReadonlyMap<string, Range>): v
     const range = ranges.get(name);
     if (!range) throw new Error(`int8: no calibrated range for tensor ${name}`);
     const p = affineU8(range);
-    params.set(name, p);
     const [scaleName, zpName, qName, dqName] = [`${name}_scale`, `${name}_zero_point`, `${name}_quantized`, `${name}_dequantized`];
     added.push(scalar(scaleName, T.FLOAT, new Float32Array([p.scale])), scalar(zpName, T.UINT8, new Uint8Array([p.zeroPoint])));
     qdqNodes.set(name, [
@@ -167,6 +162,7 @@ export function quantiseQdq(graph: Graph, ranges: ReadonlyMap<string, Range>): v
       { opType: 'DequantizeLinear', name: `${name}_DequantizeLinear`, input: [qName, scaleName, zpName], output: [dqName] },
     ]);
     rename.set(name, dqName);
+    params.set(dqName, p);
   }
 
   const weightNodes: Node[] = [];
@@ -177,13 +173,13 @@ export function quantiseQdq(graph: Graph, ranges: ReadonlyMap<string, Range>): v
     const group = Number(n.attribute?.find((a) => a.name === 'group')?.i ?? 1);
     const [x, wName, bName] = n.input;
     const w = wName ? initializers.get(wName) : undefined;
-    const xParams = x ? params.get([...rename].find(([, v]) => v === x)?.[0] ?? '') : undefined;
+    const xParams = x ? params.get(x) : undefined;
     if (group !== 1 || !w || w.dataType !== T.FLOAT || !xParams) continue;
     const channels = Number(w.dims![0]);
     const base = wName!;
     let scales = weightScales.get(base);
     if (!scales) {
-      const quantised = quantiseWeights(floats(w), channels);
+      const quantised = quantiseWeights(floatValues(w), channels);
       scales = quantised.scales;
       weightScales.set(base, scales);
       added.push(
@@ -199,7 +195,7 @@ export function quantiseQdq(graph: Graph, ranges: ReadonlyMap<string, Range>): v
     n.input[1] = `${base}_dequantized`;
     const b = bName ? initializers.get(bName) : undefined;
     if (b && b.dataType === T.FLOAT) {
-      const bias = floats(b);
+      const bias = floatValues(b);
       const bScales = scales.map((v) => v * xParams.scale);
       const bq = Int32Array.from(bias, (v, c) => Math.round(v / bScales[c]!));
       const bBase = `${bName}_for_${n.name ?? base}`;
